@@ -27,8 +27,10 @@ def portal(layout: Layout, series: str) -> None:
     ckan_site.initialise_portal(layout, series, index_is_new=index_is_new)
     login = ckan_site.ensure_sysadmin(layout, series)
     ckan_site.load_demo(layout, series)
-    for process in services.portal_processes(layout, series):
+    processes = services.portal_processes(layout, series)
+    for process in processes:
         process.start()
+    services.verify_still_running(processes)
     print(f"\nThe portal answers at {layout.site_url} (German; English under {layout.site_url}/en/).")
     print(f"Administration: {login}")
     print(f"CKAN configuration: {layout.portal_ini}")

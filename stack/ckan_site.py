@@ -1,6 +1,7 @@
 """The portal's and the test suite's CKAN: configuration, database migrations, sysadmin, demo content."""
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from stack.services import Postgres
 PORTAL_SETTINGS = REPO_ROOT / "stack" / "portal-settings.ini"
 TEST_INI = REPO_ROOT / "test.ini"
 SYSADMIN = "admin"
+# CKAN's log lines start with a timestamp; the stack shows only what a command says itself
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
 
 
 def ckan(layout: Layout, series: str, ini: Path, *arguments: str, capture: bool = True,
@@ -79,7 +82,8 @@ def load_demo(layout: Layout, series: str) -> None:
     print("  loading the demo content", flush=True)
     output = ckan(layout, series, layout.portal_ini, "jena", "demo", "load", "--user", SYSADMIN)
     for line in output.strip().splitlines():
-        print(f"    {line}")
+        if not LOG_LINE.match(line):
+            print(f"    {line}")
 
 
 def test_environment(layout: Layout) -> dict[str, str]:

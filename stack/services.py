@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -301,14 +302,30 @@ class Worker(CkanProcess):
         return self.ckan("jobs", "worker")
 
 
-class HarvestGather(CkanProcess):
+class HarvestQueueConsumer(CkanProcess):
+    """A ckanext-harvest queue consumer, which waits on Redis with a blocking pop.
+
+    redis-py 8 (pinned by CKAN 2.12) gives every socket a 5 s read timeout, so an idle
+    consumer crashes after 5 s (ckanext-harvest#581). ckanext-harvest builds its queue
+    connection from ``ckan.redis.url``; for the consumers alone that URL asks for a read
+    timeout of a year, which restores the blocking wait without touching other processes.
+    """
+
+    QUEUE_READ_TIMEOUT = 365 * 24 * 3600
+
+    def environment(self) -> dict[str, str]:
+        url = f"{self.layout.redis_url(0)}?socket_timeout={self.QUEUE_READ_TIMEOUT}"
+        return {**super().environment(), "CKAN_REDIS_URL": url}
+
+
+class HarvestGather(HarvestQueueConsumer):
     name = "harvest-gather"
 
     def command(self) -> list[str]:
         return self.ckan("harvester", "gather-consumer")
 
 
-class HarvestFetch(CkanProcess):
+class HarvestFetch(HarvestQueueConsumer):
     name = "harvest-fetch"
 
     def command(self) -> list[str]:
@@ -322,6 +339,15 @@ class HarvestScheduler(CkanProcess):
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", "stack", "--ckan-version", self.series, "harvest-scheduler"]
+
+
+def verify_still_running(started: list[Service], settle_seconds: float = 8) -> None:
+    """Catch processes that start fine and die moments later (a port alone cannot show that)."""
+    time.sleep(settle_seconds)
+    for service in started:
+        if not service.running():
+            raise StackError(f"{service.name} exited after starting. Last lines of {service.log}:\n"
+                             f"{processes.tail(service.log)}")
 
 
 def infrastructure(layout: Layout) -> list[Service]:

@@ -5,6 +5,8 @@ import click
 
 import ckan.plugins.toolkit as tk
 
+__all__ = ["jena"]
+
 
 @click.group(short_help="Commands of the Jena open data portal.")
 def jena():

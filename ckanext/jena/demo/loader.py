@@ -131,6 +131,9 @@ class DemoLoader:
             package = tk.get_action("package_create")(self._context(), dataset_dict(dataset))
             for resource in dataset.get("resources", []):
                 self._load_resource(package["id"], resource)
+        else:
+            for _resource in dataset.get("resources", []):
+                self.report.count("resources", False)
         self.report.count("datasets", created)
 
     def _load_resource(self, package_id: str, resource: dict[str, Any]) -> None:
@@ -140,6 +143,8 @@ class DemoLoader:
             "description": german(resource.get("description")),
             "format": resource.get("format", ""),
         }
+        if resource.get("attribution"):
+            data["attribution"] = resource["attribution"]
         if resource.get("file"):
             path = FILES_DIR / resource["file"]
             with path.open("rb") as stream:
@@ -177,6 +182,12 @@ def dataset_dict(dataset: dict[str, Any]) -> dict[str, Any]:
         "issued": dataset.get("issued"),
         "modified": dataset.get("modified"),
     }
+    sensor = dataset.get("sensor") or {}
+    facts.update({
+        "sensor_observed_property": german(sensor.get("observed_property")),
+        "sensor_unit": sensor.get("unit"),
+        "sensor_interval": sensor.get("interval"),
+    })
     extras += [{"key": key, "value": str(value)} for key, value in facts.items() if value]
     if dataset.get("spatial_bbox"):
         extras.append({"key": "spatial", "value": json.dumps(bbox_geometry(dataset["spatial_bbox"]))})
