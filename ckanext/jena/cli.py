@@ -1,6 +1,8 @@
 """``ckan jena …`` commands for operators of the Jena portal."""
 from __future__ import annotations
 
+import functools
+
 import click
 
 import ckan.plugins.toolkit as tk
@@ -18,9 +20,23 @@ def demo():
     pass
 
 
+def in_request_context(command):
+    """Run a command inside a request context of the portal's app.
+
+    Outside a request, CKAN's translation functions fall back to the source language;
+    inside one, messages come in the portal's default language, as on its web pages.
+    """
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        with click.get_current_context().meta["flask_app"].test_request_context():
+            return command(*args, **kwargs)
+    return wrapper
+
+
 @demo.command("load", short_help="Create the demo organisations, categories and datasets.")
 @click.option("--user", "user_name", default="admin", show_default=True,
               help="Sysadmin account the content is created as.")
+@in_request_context
 def load_demo(user_name: str):
     """Load the demo content through the action API; existing objects are kept as they are."""
     from ckanext.jena.demo.loader import DemoLoader
