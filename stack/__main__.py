@@ -12,16 +12,22 @@ from stack import ckan_site, install, services, solr_cores
 from stack.layout import PORTAL_CORE, REPO_ROOT, Layout, StackError, ckan_series
 
 
-def portal(layout: Layout, series: str) -> None:
-    print(f"Jena portal (CKAN {series}), state in {layout.root}", flush=True)
+def bring_up_services(layout: Layout, series: str, *, fresh_test_database: bool) -> None:
+    """Install what is missing, then start PostgreSQL (with the databases), Redis and Solr."""
     install.everything(layout, series)
     postgres, redis, solr = services.infrastructure(layout)
     postgres.start()
-    ckan_site.prepare_databases(postgres, fresh_test_database=False)
+    ckan_site.prepare_databases(postgres, fresh_test_database=fresh_test_database)
     redis.start()
-    index_is_new = not (layout.solr_home / PORTAL_CORE / "data").exists()
-    changed = solr_cores.write_core(layout, PORTAL_CORE, series)
+    solr_cores.write_home(layout)
     solr.start()
+
+
+def portal(layout: Layout, series: str) -> None:
+    print(f"Jena portal (CKAN {series}), state in {layout.root}", flush=True)
+    index_is_new = not (layout.solr_home / PORTAL_CORE / "data").exists()
+    bring_up_services(layout, series, fresh_test_database=False)
+    changed = solr_cores.write_core(layout, PORTAL_CORE, series)
     solr_cores.activate_core(layout, PORTAL_CORE, changed)
     ckan_site.configure_portal(layout, series)
     ckan_site.initialise_portal(layout, series, index_is_new=index_is_new)
@@ -73,13 +79,7 @@ def status(layout: Layout, series: str) -> int:
 
 def test(layout: Layout, series: str, pytest_arguments: list[str]) -> int:
     print(f"Test suite on CKAN {series}, state in {layout.root}", flush=True)
-    install.everything(layout, series)
-    postgres, redis, solr = services.infrastructure(layout)
-    postgres.start()
-    ckan_site.prepare_databases(postgres, fresh_test_database=True)
-    redis.start()
-    solr_cores.write_home(layout)
-    solr.start()
+    bring_up_services(layout, series, fresh_test_database=True)
     ckan_site.prepare_test_core(layout, series)
     ckan_site.initialise_test_database(layout, series)
     python = layout.venv(series) / "bin" / "python"
