@@ -1,0 +1,204 @@
+"""The benchmark's pure parts: statistics, the deterministic workload, ratios and the table.
+
+Nothing here starts a portal or times anything; the benchmark itself is ``python3 -m bench``.
+"""
+import json
+import re
+
+import pytest
+
+from bench import measures, report, workload
+from bench.portals import token_from_cli_output
+from bench.proc import parent_of, parse_kib
+
+NAME = re.compile(r"^[a-z0-9_-]{2,100}$")
+TAG = re.compile(r"^[\w .-]{2,100}$")
+
+
+# statistics
+
+def test_percentile_interpolates_between_ranks():
+    values = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    assert measures.percentile(values, 0) == 1
+    assert measures.percentile(values, 100) == 10
+    assert measures.percentile(values, 50) == pytest.approx(5.5)
+    assert measures.percentile(values, 95) == pytest.approx(9.55)
+
+
+def test_percentile_ignores_order_and_handles_one_value():
+    assert measures.percentile([9, 1, 5], 50) == 5
+    assert measures.percentile([0.25], 95) == 0.25
+
+
+def test_percentile_rejects_nonsense():
+    with pytest.raises(ValueError):
+        measures.percentile([], 50)
+    with pytest.raises(ValueError):
+        measures.percentile([1, 2], 101)
+
+
+def test_summary_is_in_milliseconds():
+    stats = measures.summary([0.010, 0.020, 0.030])
+    assert stats["n"] == 3
+    assert stats["p50"] == pytest.approx(20)
+    assert stats["min"] == pytest.approx(10)
+    assert stats["max"] == pytest.approx(30)
+    assert stats["mean"] == pytest.approx(20)
+
+
+def test_abba_order_alternates():
+    assert [list(measures.abba(["stock", "jena"], n)) for n in range(4)] == [
+        ["stock", "jena"], ["jena", "stock"], ["stock", "jena"], ["jena", "stock"]]
+
+
+def test_blocks_cover_every_dataset_once():
+    parts = list(measures.blocks(120, 50))
+    assert [len(part) for part in parts] == [50, 50, 20]
+    assert [index for part in parts for index in part] == list(range(120))
+
+
+def test_latency_figures_leave_portals_without_times_empty():
+    figures = measures.latency_figures("x", "x", {"stock": [], "jena": [0.1, 0.3]})
+    assert [figure.key for figure in figures] == ["x_p50", "x_p95"]
+    assert figures[0].values["stock"] is None
+    assert figures[0].values["jena"] == pytest.approx(200)
+    assert figures[0].ratio() is None
+
+
+# workload
+
+def test_same_seed_same_payloads_other_seed_other_payloads():
+    assert [workload.dataset(7, i) for i in range(20)] == [workload.dataset(7, i) for i in range(20)]
+    assert workload.dataset(7, 3) != workload.dataset(8, 3)
+    assert workload.queries(7, 30) == workload.queries(7, 30)
+    assert workload.bbox_queries(7, 10) == workload.bbox_queries(7, 10)
+    assert workload.page_picks(7, 500, 50) == workload.page_picks(7, 500, 50)
+
+
+def test_dataset_does_not_depend_on_what_was_generated_before():
+    workload.dataset(7, 0)
+    later = workload.dataset(7, 41)
+    assert workload.dataset(7, 41) == later
+
+
+@pytest.mark.parametrize("index", range(0, 400, 7))
+def test_payload_has_the_shape_package_create_accepts(index):
+    payload = workload.dataset(11, index)
+    organisations = {organisation["name"] for organisation in workload.organisation_payloads()}
+    assert NAME.match(payload["name"]) and payload["name"].endswith(f"-{index:05d}")
+    assert payload["title"] and payload["notes"]
+    assert payload["owner_org"] in organisations
+    assert payload["license_id"] in workload.LICENSES
+    assert 2 <= len(payload["tags"]) <= 5
+    assert all(TAG.match(tag["name"]) for tag in payload["tags"])
+    assert 2 <= len(payload["resources"]) <= 3
+    for resource in payload["resources"]:
+        assert resource["url"].startswith("https://") and resource["format"] and resource["name"]
+    keys = [extra["key"] for extra in payload["extras"]]
+    assert len(keys) == len(set(keys)) == 3
+    assert "spatial" not in keys   # a schema field of the jena portal, sent at the top level
+    assert all(resource["format"] in workload.FORMAT_EXTENSIONS for resource in payload["resources"])
+    assert all(isinstance(extra["value"], str) for extra in payload["extras"])
+    json.dumps(payload)   # sent as JSON as it is
+
+
+def test_names_are_unique_and_content_is_german():
+    payloads = [workload.dataset(3, i) for i in range(1000)]
+    assert len({payload["name"] for payload in payloads}) == 1000
+    text = " ".join(payload["title"] + payload["notes"] for payload in payloads)
+    assert all(letter in text for letter in "äöüß")
+    assert len({payload["owner_org"] for payload in payloads}) == len(workload.ORGANISATIONS)
+
+
+def test_spatial_field_is_a_polygon_inside_jena():
+    west, south, east, north = workload.JENA_AREA
+    spatial = [json.loads(payload["spatial"]) for payload in (workload.dataset(5, i) for i in range(300))
+               if "spatial" in payload]
+    assert 100 < len(spatial) < 300
+    for geometry in spatial:
+        assert geometry["type"] == "Polygon"
+        for x, y in geometry["coordinates"][0]:
+            assert west <= x <= east and south <= y <= north
+
+
+def test_slug_spells_out_umlauts():
+    assert workload.slug("Fortzüge Göschwitz – Straße (2019)") == "fortzuege-goeschwitz-strasse-2019"
+
+
+def test_queries_mix_text_facets_and_filters_without_bbox():
+    queries = workload.queries(1, 200)
+    kinds = {query.kind for query in queries}
+    assert {"text", "facets", "filter"} <= kinds
+    assert any("q" in query.params for query in queries)
+    assert any("fq" in query.params for query in queries)
+    for query in queries:
+        assert "ext_bbox" not in query.params
+        assert '"GEOJSON"' not in query.params.get("fq", "")
+        if "facet.field" in query.params:
+            assert set(json.loads(query.params["facet.field"])) <= set(workload.FACET_FIELDS)
+
+
+def test_bbox_queries_are_well_formed():
+    for query in workload.bbox_queries(1, 20):
+        west, south, east, north = map(float, query.params["ext_bbox"].split(","))
+        assert west < east and south < north
+
+
+def test_page_picks_stay_within_created_datasets():
+    assert len(set(workload.page_picks(1, 100, 100))) == 100
+    picks = workload.page_picks(1, 10, 50)
+    assert len(picks) == 50 and all(0 <= pick < 10 for pick in picks)
+
+
+# report
+
+def test_ratio_and_its_formatting():
+    assert report.ratio(12.0, 10.0) == pytest.approx(1.2)
+    assert report.ratio(1.0, 0) is None
+    assert report.ratio(None, 3.0) is None
+    assert report.format_ratio(1.2) == "1.20×"
+    assert report.format_ratio(None) == "n/a"
+
+
+def test_reading_follows_which_direction_is_better():
+    assert report.reading(1.25, "lower") == "+25% (worse)"
+    assert report.reading(1.25, "higher") == "+25% (better)"
+    assert report.reading(0.8, "higher") == "-20% (worse)"
+    assert report.reading(0.9, "lower") == "-10% (better)"
+    assert report.reading(1.01, "lower") == "about the same"
+    assert report.reading(None, "lower") == ""
+
+
+def test_table_has_a_row_per_figure_and_the_ratio():
+    figures = [
+        report.Figure("create", "dataset create", "datasets/s", "higher", {"stock": 10.0, "jena": 8.0}),
+        report.Figure("bbox", "bbox search p50", "ms", "lower", {"stock": None, "jena": 12.5}),
+    ]
+    text = report.table(figures, ["stock", "jena"])
+    lines = text.splitlines()
+    assert "jena/stock" in lines[0]
+    assert len(lines) == 4
+    assert "10.00 datasets/s" in lines[2] and "0.80×" in lines[2] and "-20% (worse)" in lines[2]
+    assert "–" in lines[3] and "12.5 ms" in lines[3] and "n/a" in lines[3]
+
+
+def test_json_carries_ratio(tmp_path):
+    figure = report.Figure("m", "memory", "MiB", "lower", {"stock": 200.0, "jena": 300.0})
+    path = report.write_json(tmp_path, [figure], {"ckan": {"series": "2.12"}})
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert path.name.startswith("results-") and data["ckan"]["series"] == "2.12"
+    assert data["figures"][0]["ratio_jena_stock"] == pytest.approx(1.5)
+
+
+# parsing of CLI and /proc output
+
+def test_token_is_read_from_ckan_cli_output():
+    output = "2025-01-01 INFO [ckan] something\nAPI Token created:\n\teyJhbGciOi.abc.def\n"
+    assert token_from_cli_output(output) == "eyJhbGciOi.abc.def"
+
+
+def test_proc_parsing():
+    status = "Name:\tgunicorn\nVmHWM:\t  123456 kB\nVmRSS:\t  100000 kB\n"
+    assert parse_kib(status, "VmHWM") == 123456
+    assert parse_kib(status, "Pss") is None
+    assert parent_of("4711 (gunicorn: worker [x]) S 4700 4700 4700 0 -1") == 4700
