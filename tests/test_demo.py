@@ -1,14 +1,17 @@
-"""The demo content loads through the action API, is searchable in Solr, and loads only once."""
+"""The demo content loads through the action API, validates against the schema, is searchable
+in Solr, and loads only once."""
+import json
+
 import pytest
 
 import ckan.plugins.toolkit as tk
 from ckan.cli.cli import ckan as ckan_command
 from ckan.tests import factories, helpers
 
-from ckanext.jena.demo.loader import DemoLoader, bbox_geometry, read_content
+from ckanext.jena.demo.loader import DemoLoader, bbox_geometry, dataset_dict, read_content, resource_dict
 
 pytestmark = [
-    pytest.mark.ckan_config("ckan.plugins", "jena"),
+    pytest.mark.ckan_config("ckan.plugins", "jena scheming_datasets"),
     pytest.mark.usefixtures("with_plugins"),
 ]
 
@@ -31,6 +34,27 @@ def test_a_bounding_box_becomes_a_closed_polygon():
     assert [11.6, 50.95] in ring
 
 
+def test_every_demo_dataset_maps_onto_the_schema_fields():
+    content = read_content()
+    for dataset in content["datasets"]:
+        mapped = dataset_dict(dataset)
+        assert mapped["title_translated"]["de"] == dataset["title"]["de"]
+        assert mapped["tags_translated"]["de"] == dataset["tags"]["de"]
+        assert mapped["contact"][0]["email"] == dataset["contact"]["email"]
+        assert mapped["frequency"].startswith("http://publications.europa.eu/resource/authority/frequency/")
+        assert mapped["temporal_coverage"][0]["start"] == dataset["temporal"]["start"].isoformat()
+        assert json.loads(mapped["spatial"])["type"] == "Polygon"
+        for resource in dataset["resources"]:
+            assert resource_dict(resource)["format"].isupper()
+
+
+def test_german_only_demo_datasets_have_no_english_values():
+    content = {dataset["name"]: dataset for dataset in read_content()["datasets"]}
+    mapped = dataset_dict(content["laermkarten"])
+    assert set(mapped["title_translated"]) == {"de"}
+    assert set(mapped["tags_translated"]) == {"de"}
+
+
 @pytest.mark.usefixtures("clean_db", "clean_index")
 class TestLoading:
     def test_everything_is_created_uploaded_and_found_by_search(self):
@@ -50,6 +74,34 @@ class TestLoading:
         assert uploads, "the tree register's file was not uploaded"
         everything = helpers.call_action("package_search", rows=0)
         assert everything["count"] == len(content["datasets"])
+
+    def test_the_loaded_datasets_carry_the_schema_fields(self):
+        sysadmin = factories.Sysadmin()
+        DemoLoader(sysadmin["name"]).load()
+
+        soil = helpers.call_action("package_show", id="bodenfeuchte-stadtbaeume")
+        assert soil["title_translated"]["en"]
+        assert soil["tags_translated"]["en"]
+        assert soil["contact"][0]["email"]
+        assert soil["frequency"].startswith("http://publications.europa.eu/resource/authority/frequency/")
+        assert soil["temporal_coverage"][0]["start"]
+        assert soil["sensor_observed_property"]["en"]
+        assert soil["temporal_resolution"].startswith("P")
+        assert soil["smart_city_measure"] and soil["smart_city_field_of_action"]
+        assert soil["theme"], "the categories' EU themes were not added"
+        assert {resource["format"] for resource in soil["resources"]} == {"CSV", "GEOJSON", "JSON"}
+        lobeda = helpers.call_action("package_show", id="smartes-quartier-lobeda-energie")
+        assert lobeda["districts"] and lobeda["geocoding_description"]["de"].startswith("Jena, Ortsteile")
+        hvd = helpers.call_action("package_search", fq="hvd_category:*", rows=0)
+        assert hvd["count"] > 0
+
+    def test_every_loaded_dataset_passes_the_metadata_check(self, cli):
+        sysadmin = factories.Sysadmin()
+        DemoLoader(sysadmin["name"]).load()
+
+        result = cli.invoke(ckan_command, ["jena", "check-metadata"])
+
+        assert result.exit_code == 0, result.output
 
     def test_loading_twice_creates_nothing_new_and_keeps_edits(self):
         sysadmin = factories.Sysadmin()

@@ -65,3 +65,50 @@ def load_demo(user_name: str):
                 kind=label, created=report.created.get(kind, 0), kept=report.kept.get(kind, 0)
             )
         )
+
+
+@jena.command("check-metadata", short_help="List datasets that fail the metadata schema, and why.")
+@click.option("--user", "user_name", default=None,
+              help="Account the datasets are read as (default: the site user, who sees everything).")
+@in_request_context
+def check_metadata(user_name: str | None):
+    """Validate every dataset as if it were saved unchanged; exit code 1 when any fails."""
+    from ckanext.jena.logic.metadata_check import check_all
+
+    user_name = user_name or _site_user()
+    language = tk.config.get("ckan.locale_default") or "de"
+    failures = 0
+    for finding in check_all(user_name, language):
+        failures += 1
+        click.echo(tk._("{name}: does not meet the metadata schema").format(name=finding.name))
+        for field, message in finding.problems:
+            click.echo(f"  - {field}: {message}")
+    if failures:
+        click.echo(tk._("{count} datasets do not meet the metadata schema.").format(count=failures))
+        raise SystemExit(1)
+    click.echo(tk._("All datasets meet the metadata schema."))
+
+
+@jena.command("create-themes", short_help="Create the 13 EU data themes as CKAN groups.")
+@click.option("--user", "user_name", default=None,
+              help="Sysadmin account the groups are created as (default: the site user).")
+@in_request_context
+def create_themes(user_name: str | None):
+    """Create the EU data-theme groups that are missing; existing groups are kept as they are."""
+    from ckanext.jena.logic.themes import create_theme_groups
+
+    report = create_theme_groups(user_name or _site_user())
+    click.echo(tk._("EU data themes: {created} created, {kept} already there").format(
+        created=len(report.created), kept=len(report.kept)))
+
+
+@jena.command("schema-table", short_help="Print the dataset schema as a Markdown table.")
+def schema_table():
+    """The table of docs/schema.md: every field with its German and English label."""
+    from ckanext.jena.logic import schema_doc
+
+    click.echo(schema_doc.render_markdown(schema_doc.load_schema()), nl=False)
+
+
+def _site_user() -> str:
+    return tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]

@@ -18,6 +18,8 @@ from werkzeug.datastructures import FileStorage
 
 import ckan.plugins.toolkit as tk
 
+from ckanext.jena.logic import vocabularies
+
 log = logging.getLogger(__name__)
 
 DEMO_DIR = Path(__file__).resolve().parent
@@ -137,14 +139,7 @@ class DemoLoader:
         self.report.count("datasets", created)
 
     def _load_resource(self, package_id: str, resource: dict[str, Any]) -> None:
-        data = {
-            "package_id": package_id,
-            "name": german(resource["name"]),
-            "description": german(resource.get("description")),
-            "format": resource.get("format", ""),
-        }
-        if resource.get("attribution"):
-            data["attribution"] = resource["attribution"]
+        data = {"package_id": package_id, **resource_dict(resource)}
         if resource.get("file"):
             path = FILES_DIR / resource["file"]
             with path.open("rb") as stream:
@@ -158,7 +153,7 @@ class DemoLoader:
 
 
 def _english_extras(item: dict[str, Any], keys: tuple[str, ...]) -> list[dict[str, str]]:
-    """English texts kept beside the German ones until the bilingual schema stores them natively."""
+    """English texts of organisations and categories (groups have no bilingual schema)."""
     return [
         {"key": f"{key}_en", "value": english(item.get(key))}
         for key in keys
@@ -166,41 +161,78 @@ def _english_extras(item: dict[str, Any], keys: tuple[str, ...]) -> list[dict[st
     ]
 
 
+def bilingual(value: Any) -> dict[str, Any]:
+    """A ``{de, en}`` value of the content file as the schema stores it (no empty languages)."""
+    if not isinstance(value, dict):
+        return {"de": value} if value else {}
+    return {language: text for language, text in value.items() if text}
+
+
+def _iso(value: Any) -> str | None:
+    """Dates come from YAML as ``datetime.date``; the API takes ISO 8601 text."""
+    if value is None:
+        return None
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _term(vocabulary: str, code: Any) -> str | None:
+    """The stored value (URI or code) of a vocabulary term named by its code or alias."""
+    if not code:
+        return None
+    term = vocabularies.get(vocabulary).find(code)
+    if term is None:
+        raise ValueError(f"{code!r} is not in the vocabulary {vocabulary}")
+    return term.value
+
+
+def _geocoding_description(district_codes: list[str]) -> dict[str, str] | None:
+    """Data about single districts name them (GovData convention K10: no geocoding key fits)."""
+    if not district_codes:
+        return None
+    districts = vocabularies.get("districts")
+    names = ", ".join(districts.find(code).label["de"] for code in district_codes)
+    return {"de": f"Jena, Ortsteile: {names}", "en": f"Jena, districts: {names}"}
+
+
 def dataset_dict(dataset: dict[str, Any]) -> dict[str, Any]:
-    """Map one demo dataset onto the fields the portal's dataset schema accepts."""
-    tags = dataset.get("tags", {})
-    tag_names = list(dict.fromkeys((tags.get("de") or []) + (tags.get("en") or [])))
-    extras = _english_extras(dataset, ("title", "notes"))
-    facts = {
-        "frequency": dataset.get("frequency"),
-        "temporal_start": (dataset.get("temporal") or {}).get("start"),
-        "temporal_end": (dataset.get("temporal") or {}).get("end"),
-        "districts": ", ".join(dataset.get("districts") or []),
-        "field_of_action": dataset.get("field_of_action"),
-        "measure": dataset.get("measure"),
-        "hvd_category": dataset.get("hvd_category"),
-        "issued": dataset.get("issued"),
-        "modified": dataset.get("modified"),
-    }
+    """Map one demo dataset onto the fields of the portal's dataset schema."""
+    temporal = dataset.get("temporal") or {}
+    period = {key: _iso(temporal.get(key)) for key in ("start", "end") if temporal.get(key)}
     sensor = dataset.get("sensor") or {}
-    facts.update({
-        "sensor_observed_property": german(sensor.get("observed_property")),
-        "sensor_unit": sensor.get("unit"),
-        "sensor_interval": sensor.get("interval"),
-    })
-    extras += [{"key": key, "value": str(value)} for key, value in facts.items() if value]
-    if dataset.get("spatial_bbox"):
-        extras.append({"key": "spatial", "value": json.dumps(bbox_geometry(dataset["spatial_bbox"]))})
     contact = dataset.get("contact") or {}
-    return {
+    districts = list(dataset.get("districts") or [])
+    fields = {
         "name": dataset["name"],
-        "title": german(dataset["title"]),
-        "notes": german(dataset.get("notes")),
+        "title_translated": bilingual(dataset["title"]),
+        "notes_translated": bilingual(dataset.get("notes")),
+        "tags_translated": bilingual(dataset.get("tags") or {}),
         "owner_org": dataset["organization"],
         "groups": [{"name": name} for name in dataset.get("categories", [])],
-        "tags": [{"name": name} for name in tag_names],
-        "license_id": dataset.get("license", ""),
-        "maintainer": contact.get("name", ""),
-        "maintainer_email": contact.get("email", ""),
-        "extras": extras,
+        "license_id": dataset.get("license") or None,
+        "contact": [{"name": contact.get("name"), "email": contact.get("email")}] if contact else [],
+        "frequency": _term("frequencies", dataset.get("frequency")),
+        "temporal_coverage": [period] if period else [],
+        "districts": districts,
+        "spatial": json.dumps(bbox_geometry(dataset["spatial_bbox"])) if dataset.get("spatial_bbox") else None,
+        "geocoding_description": _geocoding_description(districts),
+        "smart_city_field_of_action": dataset.get("field_of_action"),
+        "smart_city_measure": dataset.get("measure"),
+        "hvd_category": [_term("hvd-categories", dataset["hvd_category"])] if dataset.get("hvd_category") else [],
+        "issued": _iso(dataset.get("issued")),
+        "modified": _iso(dataset.get("modified")),
+        "sensor_observed_property": bilingual(sensor.get("observed_property")),
+        "sensor_unit": sensor.get("unit"),
+        "temporal_resolution": sensor.get("interval"),
     }
+    return {key: value for key, value in fields.items() if value not in (None, "", [], {})}
+
+
+def resource_dict(resource: dict[str, Any]) -> dict[str, Any]:
+    """Map one demo resource onto the resource fields of the schema (without the file or URL)."""
+    fields = {
+        "name_translated": bilingual(resource["name"]),
+        "description_translated": bilingual(resource.get("description")),
+        "format": _term("file-types", resource.get("format")),
+        "attribution_text": resource.get("attribution"),
+    }
+    return {key: value for key, value in fields.items() if value not in (None, "", [], {})}
