@@ -17,6 +17,22 @@ class BilingualFormatError(ValueError):
     """A value that is neither a text nor an object of languages."""
 
 
+def decoded_json(text: str, kind: type) -> Any:
+    """The JSON ``kind`` (dict or list) that a stored text holds, or None when it holds none.
+
+    Lists and objects reach CKAN both as such and as JSON text in extras; this is the one
+    place that tells the two apart.
+    """
+    stripped = text.strip()
+    if not stripped.startswith("{" if kind is dict else "["):
+        return None
+    try:
+        decoded = json.loads(stripped)
+    except ValueError:
+        return None
+    return decoded if isinstance(decoded, kind) else None
+
+
 def parse(value: Any) -> dict[str, Any]:
     """A bilingual value as a dict; a plain text counts as German.
 
@@ -27,15 +43,8 @@ def parse(value: Any) -> dict[str, Any]:
     if isinstance(value, dict):
         return value
     if isinstance(value, str):
-        stripped = value.strip()
-        if stripped.startswith("{"):
-            try:
-                decoded = json.loads(stripped)
-            except ValueError:
-                decoded = None
-            if isinstance(decoded, dict):
-                return decoded
-        return {GERMAN: value}
+        decoded = decoded_json(value, dict)
+        return decoded if decoded is not None else {GERMAN: value}
     raise BilingualFormatError(type(value).__name__)
 
 

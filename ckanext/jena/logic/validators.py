@@ -400,15 +400,8 @@ def _as_list(value: Any) -> list[Any]:
     if isinstance(value, list):
         return value
     if isinstance(value, str):
-        stripped = value.strip()
-        if stripped.startswith("["):
-            try:
-                decoded = json.loads(stripped)
-            except ValueError:
-                decoded = None
-            if isinstance(decoded, list):
-                return decoded
-        return [value]
+        decoded = bilingual.decoded_json(value, list)
+        return decoded if decoded is not None else [value]
     raise tk.Invalid(_("Expected a list of values."))
 
 

@@ -2,7 +2,6 @@
 (lists and ``{de, en}`` objects) or from stored extras (JSON text)."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ckanext.jena.logic import bilingual
@@ -14,14 +13,9 @@ def as_list(value: Any) -> list[Any]:
     if isinstance(value, list):
         return [item for item in value if item not in (None, "")]
     if isinstance(value, str):
-        stripped = value.strip()
-        if stripped.startswith("["):
-            try:
-                decoded = json.loads(stripped)
-            except ValueError:
-                decoded = None
-            if isinstance(decoded, list):
-                return [item for item in decoded if item not in (None, "")]
+        decoded = bilingual.decoded_json(value, list)
+        if decoded is not None:
+            return [item for item in decoded if item not in (None, "")]
         return [value]
     return [value]
 
