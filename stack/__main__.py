@@ -116,6 +116,9 @@ def harvest_scheduler(layout: Layout, series: str, interval: int) -> None:
             time.sleep(1)
 
 
+PASS_THROUGH_COMMANDS = ("test", "ckan")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m stack", description=__doc__)
     parser.add_argument("--ckan-version", default=os.environ.get("CKAN_VERSION") or None,
@@ -127,14 +130,23 @@ def main(argv: list[str] | None = None) -> int:
         sub = commands.add_parser(name, help=f"{name} services (all when none is named)")
         sub.add_argument("services", nargs="*")
     commands.add_parser("status", help="each service's state, port and log")
-    sub = commands.add_parser("test", help="run the test suite against real services")
-    sub.add_argument("pytest_arguments", nargs=argparse.REMAINDER)
-    sub = commands.add_parser("ckan", help="the ckan command against the portal's configuration")
-    sub.add_argument("arguments", nargs=argparse.REMAINDER)
+    commands.add_parser("test", help="run the test suite against real services (arguments go to pytest)")
+    commands.add_parser("ckan", help="the ckan command against the portal's configuration (arguments go to ckan)")
     sub = commands.add_parser("harvest-scheduler", help="(used by the stack) periodic harvester run")
     sub.add_argument("--interval", type=int, default=int(os.environ.get("JENA_HARVEST_INTERVAL", "300")))
     commands.add_parser("lock", help="re-resolve the pinned requirements of each CKAN release")
-    arguments = parser.parse_args(argv)
+    # `test` and `ckan` hand everything after them to pytest or ckan unparsed, options included
+    tokens = list(sys.argv[1:] if argv is None else argv)
+    passed_on: list[str] = []
+    for position, token in enumerate(tokens):
+        if token in PASS_THROUGH_COMMANDS:
+            tokens, passed_on = tokens[:position + 1], tokens[position + 1:]
+            break
+    arguments = parser.parse_args(tokens)
+    if arguments.command == "test":
+        arguments.pytest_arguments = passed_on
+    elif arguments.command == "ckan":
+        arguments.arguments = passed_on
 
     try:
         layout = Layout.from_environment()

@@ -97,3 +97,23 @@ def test_supported_ckan_releases_are_named_in_several_ways(requested, series):
 def test_unsupported_ckan_releases_are_refused_with_the_supported_ones(requested):
     with pytest.raises(StackError, match=r"not supported; choose one of: 2\.12 \(2\.12\.0\), 2\.11 \(2\.11\.6\)"):
         ckan_series(requested)
+
+
+def test_options_after_test_and_ckan_are_passed_on_unparsed(monkeypatch):
+    import stack.__main__ as command_line
+
+    seen = {}
+
+    def recorder(name):
+        def record(layout, series, arguments):
+            seen[name] = arguments
+            return 0
+        return record
+
+    monkeypatch.setattr(command_line, "test", recorder("test"))
+    monkeypatch.setattr(command_line, "ckan_command", recorder("ckan"))
+
+    command_line.main(["--ckan-version", "2.11", "test", "-q", "-k", "translations"])
+    command_line.main(["ckan", "--help"])
+
+    assert seen == {"test": ["-q", "-k", "translations"], "ckan": ["--help"]}
