@@ -112,3 +112,38 @@ def schema_table():
 
 def _site_user() -> str:
     return tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+
+
+@jena.group(short_help="Harvest sources of the Jena harvesters.")
+def harvest():
+    pass
+
+
+@harvest.command("run", short_help="Harvest one source now, in this process, and print the report.")
+@click.argument("source")
+@click.option("--allow-deletions", is_flag=True,
+              help="Withdraw the datasets gone from the source even if they exceed the allowed "
+                   "share (an empty or much smaller catalogue). Only for this run.")
+@in_request_context
+def run_harvest(source: str, allow_deletions: bool):
+    """Run a job for SOURCE (id or name) without the queues; exits with 1 if the job had errors."""
+    from ckanext.jena.harvesters.base import job_report, run_job
+
+    try:
+        source_dict = tk.get_action("harvest_source_show")({"ignore_auth": True}, {"id": source})
+    except tk.ObjectNotFound:
+        raise click.ClickException(tk._("Harvest source {source} does not exist.").format(source=source))
+    job = run_job(source_dict["id"], allow_deletions=allow_deletions)
+    report = job_report(job["id"])
+    labels = {"added": tk._("added"), "updated": tk._("updated"), "not modified": tk._("unchanged"),
+              "deleted": tk._("withdrawn"), "errored": tk._("failed")}
+    click.echo(tk._("Job {job} of {source}:").format(job=job["id"], source=source_dict["title"]
+                                                     or source_dict["url"]))
+    for status, label in labels.items():
+        click.echo(f"  {label}: {report['counts'].get(status, 0)}")
+    for message in report["gather_errors"]:
+        click.echo(tk._("Source: {message}").format(message=message))
+    for guid, message in report["record_errors"]:
+        click.echo(tk._("Record {guid}: {message}").format(guid=guid, message=message))
+    if report["gather_errors"] or report["record_errors"]:
+        raise SystemExit(1)
