@@ -73,11 +73,6 @@ def all_datasets():
         "package_search", rows=1000, include_private=True)["results"]}
 
 
-def states(datasets):
-    return {identifier: helpers.call_action("package_show", id=dataset["id"])["state"]
-            for identifier, dataset in datasets.items()}
-
-
 def assert_bilingual(text):
     """A report message carries a German and an English line."""
     lines = text.split("\n")
@@ -164,14 +159,13 @@ class TestDeletions:
         source = make_source(server, organization)
         harvest(source, test_request_context)
         gone = catalogue.datasets.pop(2)
+        gone_id = harvested(source)[gone.identifier]["id"]
         publish(server, catalogue)
 
         _, report = harvest(source, test_request_context)
 
         assert report["counts"] == {"not modified": 5, "deleted": 1}
-        all_states = states({item.identifier: harvested_dataset
-                             for item in [gone] for harvested_dataset in [_by_identifier(gone.identifier)]})
-        assert all_states == {gone.identifier: "deleted"}
+        assert helpers.call_action("package_show", id=gone_id)["state"] == "deleted"
         assert len(harvested(source)) == 5
 
     def test_a_withdrawn_record_that_returns_is_restored(
@@ -180,7 +174,7 @@ class TestDeletions:
         publish(server, catalogue)
         source = make_source(server, organization)
         harvest(source, test_request_context)
-        original_id = _by_identifier(catalogue.datasets[0].identifier)["id"]
+        original_id = harvested(source)[catalogue.datasets[0].identifier]["id"]
         removed = catalogue.datasets.pop(0)
         publish(server, catalogue)
         harvest(source, test_request_context)
@@ -224,14 +218,6 @@ class TestDeletions:
         _, report = harvest(source, test_request_context)
 
         assert report["counts"]["deleted"] == 4
-
-
-def _by_identifier(identifier):
-    found = helpers.call_action("package_search", fq=f'identifier:"{identifier}"',
-                                include_private=True, include_drafts=True)["results"]
-    if found:
-        return found[0]
-    return None
 
 
 FAULTS = {
@@ -430,14 +416,14 @@ class TestIdentity:
         harvest(source, test_request_context)
         [dataset] = harvested(source).values()
         helpers.call_action("package_patch", {"user": factories.Sysadmin()["name"]},
-                            id=dataset["id"], districts=["lobeda-west"])
+                            id=dataset["id"], districts=["neulobeda"])
         catalogue.datasets[0].revision = 3
         publish(server, catalogue)
 
         _, report = harvest(source, test_request_context)
 
         assert report["counts"] == {"updated": 1}
-        assert helpers.call_action("package_show", id=dataset["id"])["districts"] == ["lobeda-west"]
+        assert helpers.call_action("package_show", id=dataset["id"])["districts"] == ["neulobeda"]
 
 
 class TestRecordErrors:
@@ -509,6 +495,9 @@ OFFICIAL_EXAMPLES = {
 @pytest.mark.parametrize("example", sorted(OFFICIAL_EXAMPLES))
 def test_the_official_examples_are_harvested(example, server, organization, test_request_context):
     body = (EXAMPLES / example).read_bytes()
+    # the 3.0 example opens with a line that is not Turtle ("Stand: …"); a source serving it
+    # as it is fails with a parse error, which TestFaultsLoseNothing covers
+    body = body.split(b"\n", 1)[1] if body.startswith(b"Stand:") else body
     server.serve("/catalog.ttl?page=1", body, content_type=OFFICIAL_EXAMPLES[example])
     # the examples leave out what the Jena schema requires of every dataset; a source supplies it
     source = make_source(server, organization, {"defaults": {
@@ -517,5 +506,44 @@ def test_the_official_examples_are_harvested(example, server, organization, test
 
     _, report = harvest(source, test_request_context)
 
-    assert report["gather_errors"] == [] and report["record_errors"] == [], report
-    assert report["counts"].get("added", 0) >= 1, report
+    assert report["gather_errors"] == [], report
+    assert report["counts"].get("added", 0) >= 1 and "errored" not in report["counts"], report
+    # values the schema refuses (the examples' checksums are placeholders) are left out and named
+    for _, message in report["record_errors"]:
+        assert message.startswith("Gespeichert ohne die Werte"), message
+
+
+class TestFailureMail:
+    def test_a_failed_job_mails_sysadmins_and_organisation_admins(
+            self, server, ckan_config, monkeypatch, test_request_context):
+        from tests.smtp_sink import SmtpSink
+        factories.Sysadmin(email="betrieb@example.org")
+        admin = factories.User(email="amtsleitung@example.org")
+        organization = factories.Organization(users=[{"name": admin["name"], "capacity": "admin"}])
+        server.serve("/catalog.ttl?page=1", b"kaputt", status=500)
+        source = make_source(server, organization)
+        with SmtpSink() as sink:
+            monkeypatch.setitem(ckan_config, "smtp.server", sink.address)
+            monkeypatch.setitem(ckan_config, "smtp.mail_from", "portal@example.org")
+
+            harvest(source, test_request_context)
+
+        recipients = sorted(address for _, to, _ in sink.messages for address in to)
+        assert "amtsleitung@example.org" in recipients and "betrieb@example.org" in recipients
+        body = sink.messages[0][2].get_content()
+        assert "Beispielkatalog" in body and "500" in body
+        assert "fehlgeschlagen" in sink.messages[0][2]["Subject"] and "failed" in sink.messages[0][2]["Subject"]
+
+    def test_no_mail_when_switched_off(self, server, organization, ckan_config, monkeypatch,
+                                       test_request_context):
+        from tests.smtp_sink import SmtpSink
+        factories.Sysadmin(email="betrieb@example.org")
+        server.serve("/catalog.ttl?page=1", b"kaputt", status=500)
+        source = make_source(server, organization)
+        with SmtpSink() as sink:
+            monkeypatch.setitem(ckan_config, "smtp.server", sink.address)
+            monkeypatch.setitem(ckan_config, "ckanext.jena.harvest.mail_on_failure", False)
+
+            harvest(source, test_request_context)
+
+        assert sink.messages == []

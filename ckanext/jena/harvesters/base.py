@@ -244,7 +244,7 @@ class JenaHarvester(HarvesterBase):
         except tk.ValidationError as error:
             self._record_error(harvest_object, HarvestMessage(
                 N_("The dataset does not meet the metadata schema: {errors}"),
-                errors=error.error_summary))
+                errors=describe_errors(error.error_dict)))
         except Exception as error:
             log.exception("Import of harvest object %s failed", harvest_object.id)
             self._record_error(harvest_object, HarvestMessage(
@@ -401,11 +401,26 @@ class JenaHarvester(HarvesterBase):
             dataset = _merged(dataset, existing, _protected_fields(run))
             dataset["state"] = "active"
             action = "package_update"
+        _complete_resource_names(dataset)
         # current before the write: ckanext-harvest reads the dataset's origin from the current
         # object when the dataset is indexed; the action's commit saves both or neither
         _make_current(harvest_object, dataset["id"])
-        _in_language("en", lambda: tk.get_action(action)(self._context(), dataset),
-                     also_on_failure="de")
+        try:
+            _in_language("en", lambda: tk.get_action(action)(self._context(), dataset),
+                         also_on_failure="de")
+        except tk.ValidationError as error:
+            optional = _optional_problems(error.error_dict)
+            if not optional:
+                raise
+            # a wrong optional value (a malformed checksum, an unknown file type) should not keep
+            # a whole dataset out: it is saved without those values, and the report says which
+            model.Session.rollback()
+            _make_current(harvest_object, dataset["id"])
+            _in_language("en", lambda: tk.get_action(action)(
+                self._context(), _without(dataset, optional)), also_on_failure="de")
+            HarvestObjectError(object=harvest_object, stage="Import", message=HarvestMessage(
+                N_("Saved without the values that do not meet the metadata schema: {errors}"),
+                errors=describe_errors(error.error_dict)).bilingual()).save()
 
     def _existing_package(self, harvest_object: HarvestObject) -> dict[str, Any] | None:
         if not harvest_object.package_id:
@@ -446,8 +461,10 @@ class JenaHarvester(HarvesterBase):
                 tk.get_action("package_delete")(self._context(), {"id": harvest_object.package_id})
             except tk.ObjectNotFound:
                 pass
-        _make_current(harvest_object, harvest_object.package_id)
-        harvest_object.report_status = "deleted"
+        # the object of the last import stays current, so the dataset keeps its identity and is
+        # restored should the record come back; ckanext-harvest reports a non-current object
+        # as "deleted"
+        harvest_object.current = False
         harvest_object.save()
 
     def _record_error(self, harvest_object: HarvestObject, problem: HarvestMessage) -> None:
@@ -489,12 +506,10 @@ def _make_current(harvest_object: HarvestObject, package_id: str | None) -> None
              HarvestObject.current.is_(True),
              HarvestObject.id != harvest_object.id)
      .update({"current": False}, synchronize_session=False))
-    if harvest_object.report_status is None:
-        status = _object_extra(harvest_object.id, "status")
-        harvest_object.report_status = {STATUS_NEW: "added", STATUS_CHANGE: "updated"}.get(
-            status, "updated")
     harvest_object.package_id = package_id
     harvest_object.current = True
+    # a new dataset exists only after the action that follows: check the key at commit
+    model.Session.execute(sa.text("SET CONSTRAINTS harvest_object_package_id_fkey DEFERRED"))
     model.Session.add(harvest_object)
     model.Session.flush()
 
@@ -548,6 +563,65 @@ def _with_stable_resource_ids(incoming: list[dict[str, Any]],
     return result
 
 
+def _required_fields() -> set[str]:
+    from ckanext.scheming.helpers import scheming_get_dataset_schema
+    schema = scheming_get_dataset_schema("dataset") or {}
+    return {field["field_name"] for field in schema.get("dataset_fields", [])
+            if field.get("required")} | {"name", "owner_org", "id"}
+
+
+def _optional_problems(errors: dict[str, Any]) -> list[tuple[str, ...]]:
+    """The paths of the invalid values, if none of them is a required dataset field."""
+    paths: list[tuple[str, ...]] = []
+    required = _required_fields()
+    for key, value in errors.items():
+        if key in required:
+            return []
+        if key == "resources" and isinstance(value, list):
+            for number, resource_errors in enumerate(value):
+                if isinstance(resource_errors, dict):
+                    paths.extend(("resources", str(number), name) for name in resource_errors
+                                 if name not in ("url", "name_translated"))
+                    if {"url", "name_translated"} & set(resource_errors):
+                        return []
+        elif value:
+            paths.append((key,))
+    return paths
+
+
+def _without(dataset: dict[str, Any], paths: list[tuple[str, ...]]) -> dict[str, Any]:
+    cleaned = dict(dataset)
+    cleaned["resources"] = [dict(resource) for resource in dataset.get("resources", [])]
+    for path in paths:
+        if path[0] == "resources":
+            resource = cleaned["resources"][int(path[1])]
+            # a checksum and its algorithm only mean something together
+            names = ("hash", "hash_algorithm") if path[2] in ("hash", "hash_algorithm") else path[2:]
+            for name in names:
+                resource.pop(name, None)
+        else:
+            cleaned.pop(path[0], None)
+    return cleaned
+
+
+def _complete_resource_names(dataset: dict[str, Any]) -> None:
+    """Sources often leave distributions unnamed; the portal needs a German name to show."""
+    for resource in dataset.get("resources", []):
+        names = resource.get("name_translated")
+        names = dict(names) if isinstance(names, dict) else {}
+        if not names.get("de"):
+            fallback = names.get("en") or resource.get("name") or _file_name(resource) \
+                or resource.get("format") or "Daten"
+            names["de"] = fallback
+            resource["name_translated"] = names
+
+
+def _file_name(resource: dict[str, Any]) -> str:
+    from urllib.parse import unquote, urlsplit
+    path = urlsplit(_resource_key(resource)).path.rstrip("/")
+    return unquote(path.rsplit("/", 1)[-1]) if path else ""
+
+
 def _title_for_name(dataset: dict[str, Any]) -> str:
     titles = dataset.get("title_translated") or {}
     return titles.get("de") or titles.get("en") or dataset.get("title") or dataset["identifier"]
@@ -571,18 +645,25 @@ def _in_language(language: str, call, also_on_failure: str | None = None):
     if app is None:
         return call()
     try:
-        with app.test_request_context(environ_overrides={"CKAN_LANG": language}):
+        with _language_context(app, language):
             return call()
     except tk.ValidationError as first:
         if not also_on_failure:
             raise
         model.Session.rollback()
         try:
-            with app.test_request_context(environ_overrides={"CKAN_LANG": also_on_failure}):
+            with _language_context(app, also_on_failure):
                 call()
         except tk.ValidationError as second:
             raise tk.ValidationError(_joined_errors(second.error_dict, first.error_dict))
         raise
+
+
+@contextlib.contextmanager
+def _language_context(app, language: str):
+    # a fresh app context too: Flask-Babel keeps the language of a context on its ``g``
+    with app.app_context(), app.test_request_context(environ_overrides={"CKAN_LANG": language}):
+        yield
 
 
 def _joined_errors(first: Any, second: Any) -> Any:
@@ -594,6 +675,19 @@ def _joined_errors(first: Any, second: Any) -> Any:
     if isinstance(first, str) and isinstance(second, str) and first != second:
         return f"{first} / {second}"
     return first
+
+
+def describe_errors(errors: Any, path: str = "") -> str:
+    """A validation error dict as "field: message" parts, down into resources and subfields."""
+    if isinstance(errors, dict):
+        return "; ".join(filter(None, (describe_errors(value, f"{path}.{key}" if path else str(key))
+                                       for key, value in errors.items())))
+    if isinstance(errors, list):
+        if all(isinstance(item, str) for item in errors):
+            return f"{path}: {' '.join(errors)}" if errors else ""
+        return "; ".join(filter(None, (describe_errors(item, f"{path}[{number}]")
+                                       for number, item in enumerate(errors, start=1))))
+    return f"{path}: {errors}" if errors else ""
 
 
 def _flask_app():

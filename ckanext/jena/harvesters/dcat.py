@@ -93,7 +93,8 @@ class JenaDcatHarvester(JenaHarvester, p.SingletonPlugin):
         document = run.client.get(url, accept=ACCEPT)
         media_type = RDF_FORMATS.get(run.config.get("rdf_format", ""), "") or document.media_type
         try:
-            graph = parse_rdf(document.body, media_type or _format_from_url(url), base=document.url)
+            graph = parse_rdf(document.body, media_type or _format_from_url(url), base=document.url,
+                              charset=document.charset)
         except SourceError as error:
             raise SourceError(N_("Page {page} of the catalogue ({url}): {problem}"),
                               page=page, url=url, problem=error.message)

@@ -1182,6 +1182,7 @@ def template_view(file_format: str = "xlsx"):
 class JenaSpreadsheetHarvester(JenaHarvester, p.SingletonPlugin):
     """Harvests a department's sheet: one dataset per row, identified by its "Kennung"."""
     p.implements(IHarvester)
+    p.implements(p.IBlueprint)
 
     HARVESTER_NAME = "jena_spreadsheet"
     TITLE = N_("Departmental spreadsheet (Jena)")
@@ -1191,6 +1192,10 @@ class JenaSpreadsheetHarvester(JenaHarvester, p.SingletonPlugin):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._categories: tuple[str | None, Categories] | None = None
+
+    def get_blueprint(self):
+        from ckanext.jena.views.harvest import harvest
+        return [harvest]
 
     def config_keys(self) -> set[str]:
         return {"sheet"}
