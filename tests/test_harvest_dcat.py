@@ -454,8 +454,10 @@ class TestRecordErrors:
         [(_, message)] = report["record_errors"]
         assert_bilingual(message)
 
-        helpers.call_action("harvest_source_patch", {"user": factories.Sysadmin()["name"]},
-                            id=source["id"], config=json.dumps(
+        helpers.call_action("harvest_source_update", {"user": factories.Sysadmin()["name"]},
+                            id=source["id"], name=source["name"], title=source["title"],
+                            url=source["url"], source_type="jena_dcat",
+                            owner_org=organization["id"], config=json.dumps(
                                 {"defaults": {"tags_translated": {"de": ["Jena"]}}}))
         _, report = harvest(source, test_request_context)
         assert report["counts"] == {"added": 1}, report

@@ -402,6 +402,7 @@ class JenaHarvester(HarvesterBase):
             dataset["state"] = "active"
             action = "package_update"
         _complete_resource_names(dataset)
+        _complete_contact_names(dataset)
         # current before the write: ckanext-harvest reads the dataset's origin from the current
         # object when the dataset is indexed; the action's commit saves both or neither
         _make_current(harvest_object, dataset["id"])
@@ -614,6 +615,17 @@ def _complete_resource_names(dataset: dict[str, Any]) -> None:
                 or resource.get("format") or "Daten"
             names["de"] = fallback
             resource["name_translated"] = names
+
+
+def _complete_contact_names(dataset: dict[str, Any]) -> None:
+    """A contact point reachable by e-mail or web but without a name is named by its address."""
+    contacts = dataset.get("contact")
+    if isinstance(contacts, list):
+        for contact in contacts:
+            if isinstance(contact, dict) and not contact.get("name"):
+                address = contact.get("email") or contact.get("url")
+                if address:
+                    contact["name"] = address
 
 
 def _file_name(resource: dict[str, Any]) -> str:
