@@ -32,6 +32,8 @@ def portal(layout: Layout, series: str) -> None:
     ckan_site.configure_portal(layout, series)
     ckan_site.initialise_portal(layout, series, index_is_new=index_is_new)
     login = ckan_site.ensure_sysadmin(layout, series)
+    for process in services.demo_processes(layout):
+        process.start()
     ckan_site.load_demo(layout, series)
     processes = services.portal_processes(layout, series)
     for process in processes:
@@ -39,11 +41,13 @@ def portal(layout: Layout, series: str) -> None:
     services.verify_still_running(processes)
     print(f"\nThe portal answers at {layout.site_url} (German; English under {layout.site_url}/en/).")
     print(f"Administration: {login}")
+    print(f"Sample harvest sources: {layout.demo_sources_url}/ (ckanext/jena/demo/README.md)")
     print(f"CKAN configuration: {layout.portal_ini}")
 
 
 def all_services(layout: Layout, series: str) -> list[services.Service]:
-    return services.infrastructure(layout) + services.portal_processes(layout, series)
+    return (services.infrastructure(layout) + services.demo_processes(layout)
+            + services.portal_processes(layout, series))
 
 
 def select(layout: Layout, series: str, names: list[str]) -> list[services.Service]:

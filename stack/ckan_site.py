@@ -32,6 +32,8 @@ def connection_options(layout: Layout) -> list[str]:
         f"ckan.redis.url={layout.redis_url(0)}",
         f"ckan.site_url={layout.site_url}",
         f"ckan.storage_path={layout.portal_dir / 'storage'}",
+        # the demo's sample harvest sources run on loopback, which harvesters refuse otherwise
+        f"ckanext.jena.harvest.allowed_hosts=127.0.0.1:{layout.demo_sources_port}",
     ]
 
 
@@ -80,7 +82,13 @@ def ensure_sysadmin(layout: Layout, series: str) -> str:
 
 def load_demo(layout: Layout, series: str) -> None:
     print("  loading the demo content", flush=True)
-    output = ckan(layout, series, layout.portal_ini, "jena", "demo", "load", "--user", SYSADMIN)
+    show_output(ckan(layout, series, layout.portal_ini, "jena", "demo", "load", "--user", SYSADMIN))
+    print("  harvesting the sample sources", flush=True)
+    show_output(ckan(layout, series, layout.portal_ini, "jena", "demo", "sources", "--user", SYSADMIN,
+                     "--base-url", layout.demo_sources_url))
+
+
+def show_output(output: str) -> None:
     for line in output.strip().splitlines():
         if not LOG_LINE.match(line):
             print(f"    {line}")

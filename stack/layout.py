@@ -53,6 +53,7 @@ class Layout:
     redis_port: int
     solr_port: int
     web_port: int
+    demo_sources_port: int = 5080
 
     @classmethod
     def from_environment(cls) -> "Layout":
@@ -63,6 +64,7 @@ class Layout:
             redis_port=_port("JENA_REDIS_PORT", 6380),
             solr_port=_port("JENA_SOLR_PORT", 8983),
             web_port=_port("JENA_WEB_PORT", 5000),
+            demo_sources_port=_port("JENA_DEMO_SOURCES_PORT", 5080),
         )
 
     # folders
@@ -117,6 +119,10 @@ class Layout:
 
     def redis_url(self, database: int) -> str:
         return f"redis://127.0.0.1:{self.redis_port}/{database}"
+
+    @property
+    def demo_sources_url(self) -> str:
+        return f"http://127.0.0.1:{self.demo_sources_port}"
 
     @property
     def site_url(self) -> str:

@@ -262,6 +262,22 @@ class Solr(Service):
         return processes.http_status(url) == 200
 
 
+class DemoSources(Service):
+    """The sample harvest sources of the demo (``stack/demo_sources.py``), one per Jena harvester."""
+
+    name = "demo-sources"
+
+    @property
+    def port(self) -> int:
+        return self.layout.demo_sources_port
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "stack.demo_sources", "--port", str(self.port)]
+
+    def answers(self) -> bool:
+        return processes.http_status(f"{self.layout.demo_sources_url}/dcat/catalog.ttl") == 200
+
+
 class CkanProcess(Service):
     """A process of the portal's CKAN, run from the virtualenv of one CKAN release."""
 
@@ -352,6 +368,11 @@ def verify_still_running(started: list[Service], settle_seconds: float = 8) -> N
 
 def infrastructure(layout: Layout) -> list[Service]:
     return [Postgres(layout), Redis(layout), Solr(layout)]
+
+
+def demo_processes(layout: Layout) -> list[Service]:
+    """What only the local demo runs (no part of a deployment, so not in docker/)."""
+    return [DemoSources(layout)]
 
 
 def portal_processes(layout: Layout, series: str) -> list[Service]:

@@ -67,6 +67,34 @@ def load_demo(user_name: str):
         )
 
 
+@demo.command("sources", short_help="Create the sample harvest sources and harvest each once.")
+@click.option("--base-url", required=True,
+              help="Address of the sample source server, e.g. http://127.0.0.1:5080.")
+@click.option("--user", "user_name", default="admin", show_default=True,
+              help="Sysadmin account the sources are created as.")
+@click.option("--no-harvest", is_flag=True, help="Only create the sources.")
+@in_request_context
+def demo_sources(base_url: str, user_name: str, no_harvest: bool):
+    """One source per Jena harvester (content.yaml, harvest_sources); existing ones are reused,
+    so a second run only finds the datasets unchanged. Exits with 1 if a harvest had errors."""
+    from ckanext.jena.demo.harvest_sources import ensure_sources
+
+    outcomes = {"created": tk._("created"), "updated": tk._("updated"), "kept": tk._("already there")}
+    try:
+        loaded = ensure_sources(user_name, base_url)
+    except tk.ValidationError as error:
+        raise click.ClickException(
+            tk._("Demo content was rejected: {errors}").format(errors=error.error_summary))
+    clean = True
+    for item in loaded:
+        click.echo(tk._("Harvest source {name}: {outcome}").format(
+            name=item.source["name"], outcome=outcomes[item.outcome]))
+        if not no_harvest:
+            clean = _harvest_and_report(item.source) and clean
+    if not clean:
+        raise SystemExit(1)
+
+
 @jena.command("check-metadata", short_help="List datasets that fail the metadata schema, and why.")
 @click.option("--user", "user_name", default=None,
               help="Account the datasets are read as (default: the site user, who sees everything).")
@@ -104,7 +132,7 @@ def create_themes(user_name: str | None):
 
 @jena.command("schema-table", short_help="Print the dataset schema as a Markdown table.")
 def schema_table():
-    """The table of docs/schema.md: every field with its German and English label."""
+    """The README's field table: every field with its German and English label."""
     from ckanext.jena.logic import schema_doc
 
     click.echo(schema_doc.render_markdown(schema_doc.load_schema()), nl=False)
@@ -127,12 +155,18 @@ def harvest():
 @in_request_context
 def run_harvest(source: str, allow_deletions: bool):
     """Run a job for SOURCE (id or name) without the queues; exits with 1 if the job had errors."""
-    from ckanext.jena.harvesters.base import job_report, run_job
-
     try:
         source_dict = tk.get_action("harvest_source_show")({"ignore_auth": True}, {"id": source})
     except tk.ObjectNotFound:
         raise click.ClickException(tk._("Harvest source {source} does not exist.").format(source=source))
+    if not _harvest_and_report(source_dict, allow_deletions=allow_deletions):
+        raise SystemExit(1)
+
+
+def _harvest_and_report(source_dict: dict, allow_deletions: bool = False) -> bool:
+    """Run one job of a source here and print its report; whether it went without errors."""
+    from ckanext.jena.harvesters.base import job_report, run_job
+
     job = run_job(source_dict["id"], allow_deletions=allow_deletions)
     report = job_report(job["id"])
     labels = {"added": tk._("added"), "updated": tk._("updated"), "not modified": tk._("unchanged"),
@@ -145,5 +179,4 @@ def run_harvest(source: str, allow_deletions: bool):
         click.echo(tk._("Source: {message}").format(message=message))
     for guid, message in report["record_errors"]:
         click.echo(tk._("Record {guid}: {message}").format(guid=guid, message=message))
-    if report["gather_errors"] or report["record_errors"]:
-        raise SystemExit(1)
+    return not (report["gather_errors"] or report["record_errors"])

@@ -18,6 +18,7 @@ __all__ = [
     "jena_default_license",
     "jena_license_info",
     "jena_geometry_summary",
+    "jena_harvest_origin",
 ]
 
 
@@ -120,3 +121,10 @@ def jena_geometry_summary(value: Any) -> dict[str, Any]:
         "type": parsed["type"],
         "bbox": [round(number, 4) for number in (extent.min_lon, extent.min_lat, extent.max_lon, extent.max_lat)],
     }
+
+
+def jena_harvest_origin(package_id: str | None) -> dict[str, Any] | None:
+    """The harvest source and original record of a harvested dataset (None for others)."""
+    from ckanext.jena.harvesters.origin import dataset_origin
+
+    return dataset_origin(package_id)
