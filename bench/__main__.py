@@ -1,4 +1,4 @@
-"""Command line: ``python3 -m bench [--ckan-version 2.12] [--datasets N] [--queries Q] [--pages P]``.
+"""Command line: ``python3 -m bench [--ckan-version 2.12] [--datasets N] [--harvest-datasets H] [--only web|harvest]``.
 
 Brings up stock CKAN and the Jena portal configuration side by side, runs every measure of
 ``bench.measures.MEASURES`` on both, stops what it started, prints a table with the ratio
@@ -20,8 +20,15 @@ from stack import install
 from stack.layout import SUPPORTED_CKAN, Layout, StackError, ckan_series
 
 MAX_DATASETS = 50_000
+MAX_HARVEST_DATASETS = 100_000
 SEARCH_NOTE = ("package_search: the same queries on both portals, without ext_bbox; searches with "
                "ext_bbox are measured separately, on jena only (stock CKAN has no spatial_query)")
+
+HARVEST_NOTE = ("stock: ckanext-dcat's dcat_rdf (profile euro_dcat_ap_3) through 'ckan harvester run-test', "
+                "jena: jena_dcat through 'ckan jena harvest run'; one job in one child process each (peak RSS "
+                "from wait4); datasets/min over the "
+                "job's span (gather start to last import); re-run: the whole command, writes = datasets "
+                "with a new metadata_modified, new activities or Solr re-indexings, whichever is most")
 
 
 def _count(low: int, high: int):
@@ -43,6 +50,11 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--datasets", type=_count(1, MAX_DATASETS),
                         default=_environment_default("BENCH_DATASETS", 2000),
                         help="datasets created on each portal (default 2000, or BENCH_DATASETS; up to 50000)")
+    parser.add_argument("--harvest-datasets", type=_count(1, MAX_HARVEST_DATASETS),
+                        default=_environment_default("BENCH_HARVEST_DATASETS", 5000),
+                        help="datasets of the harvested DCAT-AP.de catalogue (default 5000, or BENCH_HARVEST_DATASETS)")
+    parser.add_argument("--only", choices=sorted(measures.PARTS),
+                        help="run only one part: web (create, search, pages, memory) or harvest")
     parser.add_argument("--queries", type=_count(1, 100_000), default="200",
                         help="package_search requests per portal (default 200)")
     parser.add_argument("--pages", type=_count(1, 100_000), default="200",
@@ -74,6 +86,21 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, interrupt)
 
 
+def selected_measures(only: str | None) -> list:
+    """All measures, or those of the one part asked for with ``--only``."""
+    return measures.PARTS[only] if only else measures.MEASURES
+
+
+def describe_parts(arguments: argparse.Namespace) -> str:
+    parts = []
+    if arguments.only in (None, "web"):
+        parts.append(f"{arguments.datasets:,} datasets, {arguments.queries:,} searches, "
+                     f"{arguments.pages:,} dataset pages, seed {arguments.seed}")
+    if arguments.only in (None, "harvest"):
+        parts.append(f"harvest of a {arguments.harvest_datasets:,}-dataset DCAT-AP.de catalogue")
+    return "; ".join(parts)
+
+
 def say(line: str) -> None:
     print(line, flush=True)
 
@@ -86,20 +113,20 @@ def main(argv: list[str] | None = None) -> int:
         layout = Layout.from_environment()
         series = ckan_series(arguments.ckan_version)
         release = SUPPORTED_CKAN[series]
-        say(f"Benchmark: Jena portal against stock CKAN {release}, {arguments.datasets:,} datasets, "
-            f"{arguments.queries:,} searches, {arguments.pages:,} dataset pages, seed {arguments.seed}")
+        say(f"Benchmark: Jena portal against stock CKAN {release}: {describe_parts(arguments)}")
         install.everything(layout, series)
         specs = portal_specs(arguments.stock_port, arguments.jena_port)
         figures: list[report.Figure] = []
         with running_portals(layout, series, specs, say) as portals:
             run = measures.Run(portals, arguments.seed, arguments.datasets, arguments.queries, arguments.pages,
-                               clients=arguments.clients, block=arguments.block, say=say)
+                               clients=arguments.clients, block=arguments.block,
+                               harvest_datasets=arguments.harvest_datasets, say=say)
             configuration = {portal.name: {"port": portal.spec.port, "plugins": portal.option("ckan.plugins"),
                                            "locale_default": portal.option("ckan.locale_default") or "en",
                                            "database": portal.spec.database, "solr_core": portal.spec.core,
                                            "ckan_ini": str(portal.ini)} for portal in portals}
             measures.prepare(run)
-            for measure in measures.MEASURES:
+            for measure in selected_measures(arguments.only):
                 say(f"  {measure.__doc__.splitlines()[0]}")
                 figures.extend(measure(run))
     except KeyboardInterrupt:
@@ -116,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     say(f"method: {measures.METHOD}")
     say(f"search: {SEARCH_NOTE}")
     say(f"memory: gunicorn master + workers, summed; peak RSS is each process's VmHWM, PSS counts shared pages once")
+    if arguments.only in (None, "harvest"):
+        say(f"harvest: {HARVEST_NOTE}")
     for note in run.notes:
         say(f"note: {note}")
     say("")
@@ -126,9 +155,11 @@ def main(argv: list[str] | None = None) -> int:
         "ckan": {"series": series, "release": release},
         "options": {"datasets": arguments.datasets, "queries": arguments.queries, "pages": arguments.pages,
                     "seed": arguments.seed, "clients": arguments.clients, "block": arguments.block,
-                    "gunicorn_workers": 2},
+                    "gunicorn_workers": 2, "harvest_datasets": arguments.harvest_datasets,
+                    "only": arguments.only},
         "method": measures.METHOD,
         "search": SEARCH_NOTE,
+        "harvest": HARVEST_NOTE,
         "notes": run.notes,
         "portals": configuration,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},

@@ -2,8 +2,9 @@
 
 Each measure takes the ``Run`` (the running portals and the options) and returns figures;
 ``MEASURES`` lists them in the order they run. A new measure (catalogue pages in RDF
-formats, harvest runs, …) is one more function added to that list. Measures that create
-data come first, memory comes last so it covers everything before it.
+formats, …) is one more function added to that list. Measures that create data through the
+web come first, memory comes after them so it covers everything before it; the harvest
+(``bench/harvest.py``) runs last, in child processes of its own.
 
 Fairness: the portals are measured alternately under the same conditions, both running
 side by side. Dataset creation alternates in blocks (block 1 stock then jena, block 2 jena
@@ -19,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from bench import workload
+from bench import harvest, workload
 from bench.client import BenchError
 from bench.portals import Portal
 from bench.report import Figure
@@ -70,6 +71,7 @@ class Run:
     pages: int
     clients: int = 4
     block: int = 50
+    harvest_datasets: int = 5000
     say: Callable[[str], None] = print
     notes: list[str] = field(default_factory=list)
 
@@ -230,10 +232,15 @@ def memory(run: Run) -> list[Figure]:
     ]
 
 
-MEASURES: list[Callable[[Run], list[Figure]]] = [
+WEB_MEASURES: list[Callable[[Run], list[Figure]]] = [
     create_datasets,
     search_latency,
     bbox_search_latency,
     dataset_pages,
     memory,
 ]
+# After the web measures: the harvested datasets must not change their searches and pages, and
+# the harvest runs in child processes of its own, not in the gunicorns whose memory is measured.
+HARVEST_MEASURES: list[Callable[[Run], list[Figure]]] = [harvest.harvest]
+MEASURES = WEB_MEASURES + HARVEST_MEASURES
+PARTS = {"web": WEB_MEASURES, "harvest": HARVEST_MEASURES}

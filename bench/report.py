@@ -54,7 +54,9 @@ def reading(value: float | None, better: str) -> str:
 def format_value(value: float | None, unit: str) -> str:
     if value is None:
         return "–"
-    if unit == "ms" or unit == "MiB":
+    if isinstance(value, int):
+        return f"{value:,} {unit}"
+    if unit == "ms" or unit == "MiB" or unit == "s":
         return f"{value:,.1f} {unit}"
     return f"{value:,.2f} {unit}"
 

@@ -4,12 +4,17 @@ Nothing here starts a portal or times anything; the benchmark itself is ``python
 """
 import json
 import re
+import sys
+import urllib.error
+import urllib.request
 
 import pytest
 
-from bench import measures, report, workload
+from bench import __main__ as bench_main
+from bench import harvest, measures, report, workload
 from bench.portals import token_from_cli_output
 from bench.proc import parent_of, parse_kib
+from tests.dcat_catalogues import Catalogue
 
 NAME = re.compile(r"^[a-z0-9_-]{2,100}$")
 TAG = re.compile(r"^[\w .-]{2,100}$")
@@ -202,3 +207,100 @@ def test_proc_parsing():
     assert parse_kib(status, "VmHWM") == 123456
     assert parse_kib(status, "Pss") is None
     assert parent_of("4711 (gunicorn: worker [x]) S 4700 4700 4700 0 -1") == 4700
+
+
+# harvest measure
+
+def test_catalogue_pages_are_served_under_the_paths_the_pages_link():
+    catalogue = Catalogue.of("http://127.0.0.1:9", 250)
+    pages = harvest.page_paths(catalogue, 100)
+    assert list(pages) == ["/catalog.ttl?page=1", "/catalog.ttl?page=2", "/catalog.ttl?page=3"]
+    assert [page.count(b"a dcat:Dataset") for page in pages.values()] == [100, 100, 50]
+    assert b'hydra:nextPage "http://127.0.0.1:9/catalog.ttl?page=2"' in pages["/catalog.ttl?page=1"]
+    assert b"hydra:nextPage" not in pages["/catalog.ttl?page=3"]
+
+
+def test_catalogue_server_answers_pages_and_404():
+    with harvest.CatalogueServer(120, per_page=100) as server:
+        with urllib.request.urlopen(server.url, timeout=10) as answer:
+            assert answer.headers.get_content_type() == "text/turtle"
+            assert answer.read().count(b"a dcat:Dataset") == 100
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(server.url.replace("page=1", "page=3"), timeout=10)
+        assert refused.value.code == 404
+        assert server.requests == 2
+
+
+def test_harvest_plugins_are_added_once_in_order():
+    assert harvest.with_plugins("activity", ("harvest", "dcat_rdf_harvester")) == "activity harvest dcat_rdf_harvester"
+    assert (harvest.with_plugins("jena harvest dcat", ("harvest", "jena_dcat_harvester"))
+            == "jena harvest dcat jena_dcat_harvester")
+
+
+def test_psql_rows_are_split_and_blank_lines_dropped():
+    assert harvest.parse_rows("a|2024-01-01 10:00:00|active\n\nb|x|deleted\n") == [
+        ["a", "2024-01-01 10:00:00", "active"], ["b", "x", "deleted"]]
+    assert harvest.parse_rows("") == []
+
+
+def test_compare_counts_new_modified_and_removed_datasets():
+    before = {"a": "1 active", "b": "1 active", "c": "1 active"}
+    after = {"a": "1 active", "b": "2 active", "d": "1 active"}
+    changes = harvest.compare(before, after)
+    assert (changes.new, changes.modified, changes.removed) == (1, 1, 1)
+    assert changes.writes == 3
+    assert harvest.compare(before, dict(before)).writes == 0
+
+
+def test_writes_take_the_largest_trace():
+    result = {"datasets_new": 0, "datasets_modified": 0, "datasets_removed": 0,
+              "activities_added": 0, "solr_reindexed": 0}
+    assert harvest._writes(result) == 0
+    assert harvest._writes({**result, "solr_reindexed": 7}) == 7
+    assert harvest._writes({**result, "datasets_modified": 5, "activities_added": 5}) == 5
+
+
+def test_per_minute():
+    assert harvest.per_minute(500, 120) == pytest.approx(250)
+    with pytest.raises(ValueError):
+        harvest.per_minute(500, 0)
+
+
+def test_goal_notes_say_met_or_not():
+    met = harvest.goal_notes({"stock": 100.0, "jena": 250.0}, {"stock": 400.0, "jena": 60.0},
+                             {"stock": 500, "jena": 0})
+    assert "2.50×" in met[0] and met[0].endswith("met") and "NOT" not in met[0]
+    assert "60.0 s, 0 writes" in met[1] and "NOT" not in met[1]
+    missed = harvest.goal_notes({"stock": 100.0, "jena": 150.0}, {"stock": 400.0, "jena": 200.0},
+                                {"stock": 500, "jena": 0})
+    assert missed[0].endswith("NOT met") and missed[1].endswith("NOT met")
+    written = harvest.goal_notes({"stock": 100.0, "jena": 300.0}, {"stock": 400.0, "jena": 20.0},
+                                 {"stock": 500, "jena": 3})
+    assert written[1].endswith("NOT met")
+
+
+def test_measured_child_reports_exit_time_and_its_own_peak_memory(tmp_path):
+    grow = "import sys; block = bytearray(64 * 2**20); block[::4096] = b'x' * len(block[::4096]); sys.exit(3)"
+    child = harvest.measured_child([sys.executable, "-c", grow], tmp_path / "child.log")
+    small = harvest.measured_child([sys.executable, "-c", "print('hello')"], tmp_path / "small.log")
+    assert child.returncode == 3 and small.returncode == 0
+    assert small.output.strip() == "hello"
+    assert child.peak_rss_kib >= 64 * 1024 > small.peak_rss_kib
+    assert child.seconds > 0
+
+
+def test_options_select_the_harvest_part_and_its_size():
+    arguments = bench_main.parse_arguments(["--only", "harvest", "--harvest-datasets", "500"])
+    assert arguments.harvest_datasets == 500
+    assert bench_main.selected_measures(arguments.only) == [harvest.harvest]
+    assert harvest.harvest not in bench_main.selected_measures("web")
+    assert bench_main.selected_measures(None) == measures.MEASURES
+    assert measures.MEASURES[-1] is harvest.harvest
+    assert bench_main.parse_arguments([]).harvest_datasets == 5000
+    with pytest.raises(SystemExit):
+        bench_main.parse_arguments(["--harvest-datasets", "0"])
+
+
+def test_counts_are_shown_as_whole_numbers():
+    assert report.format_value(0, "writes") == "0 writes"
+    assert report.format_value(1234.5, "s") == "1,234.5 s"
