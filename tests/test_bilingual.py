@@ -357,6 +357,18 @@ class TestPages:
         assert ">German<" in page.body
 
 
+    def test_search_results_show_the_page_language(self, app, sysadmin, organization):
+        create(sysadmin, full_dataset(organization["id"]))
+        create(sysadmin, german_only(organization["id"]))
+
+        english = app.get("/en/dataset/").body
+        german = app.get("/dataset/").body
+
+        assert "Street trees in Jena" in english and "Stadtbäume in Jena" not in english
+        assert "Parkhäuser und Tiefgaragen" in english and "jena-language-badge" in english
+        assert "Stadtbäume in Jena" in german and "Street trees in Jena" not in german
+
+
 @pytest.mark.usefixtures("clean_db", "clean_index")
 class TestDatasetsWithCoreFieldsOnly:
     """Datasets saved before the schema existed keep working and can be completed in the form."""

@@ -6,6 +6,8 @@ import pytest
 from ckan.cli.cli import ckan as ckan_command
 from ckan.tests import factories, helpers
 
+from ckanext.jena.logic import schema_doc
+
 from tests.test_bilingual import full_dataset, german_only, stock_dataset
 from tests.test_validation import merged_catalogs, translated_messages  # noqa: F401 (fixtures)
 
@@ -84,6 +86,6 @@ def test_the_schema_table_is_the_documentation(cli):
     result = cli.invoke(ckan_command, ["jena", "schema-table"])
 
     assert result.exit_code == 0, result.output
-    table = result.output[result.output.index("# Dataset schema"):]  # the test config logs to stdout
-    assert table == (REPO_ROOT / "docs" / "schema.md").read_text(encoding="utf-8")
+    table = result.output[result.output.index("### Dataset schema"):]  # the test config logs to stdout
+    assert table == schema_doc.readme_table((REPO_ROOT / "README.md").read_text(encoding="utf-8"))
     assert "| `title_translated` | Titel | Title | yes |" in table

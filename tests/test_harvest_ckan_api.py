@@ -18,7 +18,7 @@ from ckanext.jena.harvesters import ckan_api
 from ckanext.jena.harvesters.base import SourceRun, job_report, run_job
 from ckanext.jena.harvesters.messages import RecordError
 
-from tests.harvest_sources import Answer, SourceServer
+from tests.harvest_sources import Answer
 
 DATA = Path(__file__).resolve().parent / "data" / "ckan_api"
 PLUGINS = "jena scheming_datasets harvest jena_ckan_harvester"
@@ -391,20 +391,6 @@ class TestMapping:
 
 # -- harvesting in CKAN ---------------------------------------------------------------------------
 
-@pytest.fixture
-def harvest_db(clean_db, migrate_db_for):
-    migrate_db_for("harvest")
-
-
-@pytest.fixture
-def server(ckan_config, monkeypatch):
-    with SourceServer() as running:
-        monkeypatch.setitem(ckan_config, "ckanext.jena.harvest.allowed_hosts", running.host_port)
-        monkeypatch.setitem(ckan_config, "ckanext.jena.harvest.retry_backoff", 0.05)
-        monkeypatch.setitem(ckan_config, "ckanext.jena.harvest.retries", 1)
-        monkeypatch.setitem(ckan_config, "ckanext.jena.harvest.read_timeout", 2)
-        monkeypatch.setitem(ckan_config, "ckanext.jena.harvest.document_deadline", 5)
-        yield running
 
 
 @pytest.fixture

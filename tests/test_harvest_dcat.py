@@ -23,19 +23,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def harvest_db(clean_db, migrate_db_for):
-    migrate_db_for("harvest")
-
-
-@pytest.fixture
-def server(ckan_config, monkeypatch):
-    with SourceServer() as running:
-        monkeypatch.setitem(ckan_config, "ckanext.jena.harvest.allowed_hosts", running.host_port)
-        monkeypatch.setitem(ckan_config, "ckanext.jena.harvest.retry_backoff", 0.05)
-        monkeypatch.setitem(ckan_config, "ckanext.jena.harvest.read_timeout", 2)
-        monkeypatch.setitem(ckan_config, "ckanext.jena.harvest.document_deadline", 5)
-        yield running
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from ckanext.jena.harvesters import spreadsheet as sheet
 from ckanext.jena.harvesters.base import job_report, run_job
 from ckanext.jena.harvesters.messages import RecordError, SourceError
 
-from tests.harvest_sources import SourceServer
 
 PLUGINS = "jena scheming_datasets harvest jena_spreadsheet_harvester"
 HEADER = ["Kennung", "Titel", "Beschreibung", "Schlagwörter", "Kontakt Name", "Kontakt E-Mail",
@@ -557,10 +556,6 @@ class TestTemplate:
         assert getattr(missing, "code", None) == 404
 
 
-@pytest.fixture
-def harvest_db(clean_db, migrate_db_for):
-    migrate_db_for("harvest")
-
 
 @pytest.mark.ckan_config("ckan.plugins", PLUGINS)
 @pytest.mark.usefixtures("with_plugins", "harvest_db", "clean_index")
@@ -590,13 +585,6 @@ class TestTemplateRoundTrip:
 
 
 # -- whole harvests ------------------------------------------------------------------------------
-
-@pytest.fixture
-def server(ckan_config, monkeypatch):
-    with SourceServer() as running:
-        monkeypatch.setitem(ckan_config, "ckanext.jena.harvest.allowed_hosts", running.host_port)
-        monkeypatch.setitem(ckan_config, "ckanext.jena.harvest.retry_backoff", 0.05)
-        yield running
 
 
 def harvest(source, test_request_context):

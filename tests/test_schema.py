@@ -113,8 +113,8 @@ def test_the_licence_list_has_the_recommended_licences_with_both_titles():
 
 def test_the_documentation_of_the_schema_is_up_to_date():
     expected = schema_doc.render_markdown(load(SCHEMA_FILE))
-    actual = (REPO_ROOT / "docs" / "schema.md").read_text(encoding="utf-8")
-    assert actual == expected, "run `ckan jena schema-table > docs/schema.md` (or python -m ckanext.jena.logic.schema_doc)"
+    actual = schema_doc.readme_table((REPO_ROOT / "README.md").read_text(encoding="utf-8"))
+    assert actual == expected, "run `python -m ckanext.jena.logic.schema_doc --readme README.md`"
 
 
 @pytest.mark.parametrize("path", [SCHEMA_FILE, PRESETS_FILE])
