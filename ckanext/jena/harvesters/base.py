@@ -260,10 +260,12 @@ class JenaHarvester(HarvesterBase):
             raise SourceError(HarvestMessage(
                 N_("The source configuration is invalid: {problems}"),
                 problems=" ".join(problem.text("de") for problem in problems)))
-        source_dict = tk.get_action("harvest_source_show")(
-            {"ignore_auth": True, "model": model}, {"id": source.id})
+        # the source's own dataset holds its organisation (harvest_source_show would also compute
+        # the source's job statistics, far too slow to ask for every record)
+        organization_id = (model.Session.query(model.Package.owner_org)
+                           .filter(model.Package.id == source.id).scalar())
         return SourceRun(source_id=source.id, url=source.url.strip(), config=config,
-                         client=SafeClient.from_config(), organization_id=source_dict.get("owner_org"),
+                         client=SafeClient.from_config(), organization_id=organization_id,
                          job_id=job_id)
 
     def _report_failed_gather(self, job: HarvestJob, problem: HarvestMessage) -> None:
@@ -283,6 +285,7 @@ class JenaHarvester(HarvesterBase):
         listing_complete = True
         to_fetch: list[HarvestObject] = []
         finished: list[HarvestObject] = []
+        new_records: list[tuple[Record, str]] = []
 
         for record in records:
             if record.error is not None or not record.guid:
@@ -309,16 +312,21 @@ class JenaHarvester(HarvesterBase):
                     import_finished=datetime.datetime.utcnow()))
                 plan.unchanged.append(record.guid)
                 continue
-            status = STATUS_CHANGE if previous and previous.package_state else STATUS_NEW
-            harvest_object = HarvestObject(
-                guid=record.guid, job=job, source=job.source, content=record.content,
-                package_id=previous.package_id if previous and previous.package_state else None,
-                extras=[HarvestObjectExtra(key="status", value=status),
-                        HarvestObjectExtra(key=CONTENT_HASH, value=digest)]
-                + ([HarvestObjectExtra(key=ORIGINAL_URL, value=record.original_url)]
-                   if record.original_url else []))
-            to_fetch.append(harvest_object)
-            (plan.changed if status == STATUS_CHANGE else plan.new).append(record.guid)
+            if previous and previous.package_state:
+                to_fetch.append(_object_to_import(job, record, digest, STATUS_CHANGE,
+                                                  previous.package_id))
+                plan.changed.append(record.guid)
+            else:
+                new_records.append((record, digest))
+
+        owners = _identifier_owners([record.guid for record, _ in new_records], run.source_id)
+        for record, digest in new_records:
+            if record.guid in owners:
+                finished.append(self._failed_object(job, record, owners[record.guid]))
+                plan.failed.append(record.guid)
+            else:
+                to_fetch.append(_object_to_import(job, record, digest, STATUS_NEW, None))
+                plan.new.append(record.guid)
 
         missing = [guid for guid, item in known.items()
                    if guid not in seen and item.package_state == "active"]
@@ -393,7 +401,10 @@ class JenaHarvester(HarvesterBase):
         dataset["owner_org"] = run.organization_id
         existing = self._existing_package(harvest_object)
         if existing is None:
-            self._check_identifier_is_free(dataset["identifier"], run)
+            if dataset["identifier"] != harvest_object.guid:  # the guid was checked at gather
+                owners = _identifier_owners([dataset["identifier"]], run.source_id)
+                if owners:
+                    raise RecordError(owners[dataset["identifier"]])
             dataset["id"] = str(uuid.uuid4())
             dataset["name"] = self._gen_new_name(_title_for_name(dataset))
             action = "package_create"
@@ -431,30 +442,6 @@ class JenaHarvester(HarvesterBase):
                 self._context() | {"for_update": True}, {"id": harvest_object.package_id})
         except tk.ObjectNotFound:
             return None
-
-    def _check_identifier_is_free(self, identifier: str, run: SourceRun) -> None:
-        """A dataset made by hand or harvested from another source keeps its identifier."""
-        owner = (model.Session.query(HarvestObject.package_id, HarvestSource.title, HarvestSource.url)
-                 .join(HarvestSource, HarvestObject.harvest_source_id == HarvestSource.id)
-                 .join(model.Package, model.Package.id == HarvestObject.package_id)
-                 .filter(HarvestObject.current.is_(True), HarvestObject.guid == identifier,
-                         HarvestObject.harvest_source_id != run.source_id,
-                         model.Package.state == "active")
-                 .first())
-        if owner:
-            raise RecordError(N_(
-                "The identifier {identifier} already belongs to a dataset harvested from "
-                "\"{source}\"; it was not overwritten."),
-                identifier=identifier, source=owner.title or owner.url)
-        found = tk.get_action("package_search")(
-            {"ignore_auth": True},
-            {"fq": f'identifier:"{_solr_escape(identifier)}"', "rows": 1,
-             "include_private": True, "fl": "id,name"})
-        if found["count"]:
-            raise RecordError(N_(
-                "The identifier {identifier} already belongs to the dataset \"{name}\" of this "
-                "portal; it was not overwritten."),
-                identifier=identifier, name=found["results"][0]["name"])
 
     def _withdraw(self, harvest_object: HarvestObject) -> None:
         if harvest_object.package_id:
@@ -497,6 +484,51 @@ def _current_objects(source_id: str) -> dict[str, _Known]:
             .all())
     return {guid: _Known(object_id, package_id, digest, state)
             for guid, object_id, package_id, digest, state in rows}
+
+
+def _object_to_import(job: HarvestJob, record: Record, digest: str, status: str,
+                      package_id: str | None) -> HarvestObject:
+    return HarvestObject(
+        guid=record.guid, job=job, source=job.source, content=record.content,
+        package_id=package_id,
+        extras=[HarvestObjectExtra(key="status", value=status),
+                HarvestObjectExtra(key=CONTENT_HASH, value=digest)]
+        + ([HarvestObjectExtra(key=ORIGINAL_URL, value=record.original_url)]
+           if record.original_url else []))
+
+
+# identifiers checked per Solr query; a query string stays far below Solr's limits
+IDENTIFIER_BATCH = 50
+
+
+def _identifier_owners(identifiers: list[str], source_id: str) -> dict[str, HarvestMessage]:
+    """Why new records may not take their identifiers: a dataset made by hand or harvested
+    from another source already has them. Asked in batches, not once per record."""
+    owners: dict[str, HarvestMessage] = {}
+    for start in range(0, len(identifiers), IDENTIFIER_BATCH):
+        batch = identifiers[start:start + IDENTIFIER_BATCH]
+        harvested = (model.Session.query(HarvestObject.guid, HarvestSource.title, HarvestSource.url)
+                     .join(HarvestSource, HarvestObject.harvest_source_id == HarvestSource.id)
+                     .join(model.Package, model.Package.id == HarvestObject.package_id)
+                     .filter(HarvestObject.current.is_(True), HarvestObject.guid.in_(batch),
+                             HarvestObject.harvest_source_id != source_id,
+                             model.Package.state == "active"))
+        for guid, title, url in harvested:
+            owners[guid] = HarvestMessage(N_(
+                "The identifier {identifier} already belongs to a dataset harvested from "
+                "\"{source}\"; it was not overwritten."), identifier=guid, source=title or url)
+        query = " OR ".join(f'"{_solr_escape(identifier)}"' for identifier in batch)
+        found = tk.get_action("package_search")(
+            {"ignore_auth": True},
+            {"fq": f"identifier:({query})", "rows": 2 * len(batch), "include_private": True})
+        for dataset in found["results"]:  # usually none: only datasets that clash come back
+            identifier = dataset.get("identifier")
+            if identifier in batch and identifier not in owners:
+                owners[identifier] = HarvestMessage(N_(
+                    "The identifier {identifier} already belongs to the dataset \"{name}\" of "
+                    "this portal; it was not overwritten."), identifier=identifier,
+                    name=dataset["name"])
+    return owners
 
 
 def _make_current(harvest_object: HarvestObject, package_id: str | None) -> None:
@@ -736,10 +768,29 @@ def run_job(source_id: str, *, allow_deletions: bool = False) -> dict[str, Any]:
     manager = deletions_allowed() if allow_deletions else contextlib.nullcontext()
     with manager:
         object_ids = gather_stage(harvester, job)
-    for object_id in object_ids or []:
-        fetch_and_import_stages(harvester, HarvestObject.get(object_id))
+    with _search_commits_deferred():
+        for object_id in object_ids or []:
+            fetch_and_import_stages(harvester, HarvestObject.get(object_id))
     tk.get_action("harvest_jobs_run")(context, {"source_id": source_id})
     return tk.get_action("harvest_job_show")(context, {"id": job.id})
+
+
+@contextlib.contextmanager
+def _search_commits_deferred():
+    """One search index commit for a whole job instead of one per dataset.
+
+    CKAN commits Solr after every dataset it indexes, which is most of the time an import takes;
+    within one job the datasets need only be searchable once the job is done.
+    """
+    from ckan.lib import search  # no toolkit equivalent for a commit of the index
+
+    before = tk.config.get("ckan.search.solr_commit")
+    tk.config["ckan.search.solr_commit"] = False
+    try:
+        yield
+    finally:
+        tk.config["ckan.search.solr_commit"] = before
+        search.commit()
 
 
 def job_report(job_id: str) -> dict[str, Any]:
