@@ -215,6 +215,44 @@ def dataset_pages(run: Run) -> list[Figure]:
     return latency_figures("dataset_page", "dataset page", times, detail)
 
 
+CATALOGUE_FORMATS = ("ttl", "rdf", "jsonld")
+# ckanext-dcat's own DCAT-AP 3 profile, the reference the portal's profile is compared with
+REFERENCE_PROFILE = "euro_dcat_ap_3"
+CATALOGUE_PAGE_SIZE = 100  # ckanext.dcat.datasets_per_page, unchanged in both configurations
+
+
+def catalogue_page_paths(run: Run, fmt: str, samples: int) -> list[str]:
+    """Catalogue pages of 100 datasets each, picked like the dataset pages."""
+    pages = max(1, -(-run.datasets // CATALOGUE_PAGE_SIZE))
+    picks = workload.page_picks(run.seed + 7, pages, samples)
+    return [f"/catalog.{fmt}?page={index + 1}" for index in picks]
+
+
+def catalogue_pages(run: Run) -> list[Figure]:
+    """DCAT catalogue pages (100 datasets) in each RDF format, on the portal with its profile
+    against the same pages written by ckanext-dcat's DCAT-AP 3 profile (stock CKAN has no
+    catalogue, so the column "stock" holds that reference here)."""
+    jena = next((portal for portal in run.portals if portal.name == "jena"), None)
+    if jena is None or "dcat" not in jena.option("ckan.plugins").split():
+        return []
+    samples = max(5, run.pages // 10)
+    figures = []
+    for fmt in CATALOGUE_FORMATS:
+        times: dict[str, list[float]] = {"stock": [], "jena": []}
+        for round_number, path in enumerate(catalogue_page_paths(run, fmt, samples + 2)):
+            for variant in abba(["jena", "stock"], round_number):
+                query = path if variant == "jena" else f"{path}&profiles={REFERENCE_PROFILE}"
+                status, _, seconds = jena.anonymous.get(query)
+                if status != 200:
+                    raise BenchError(f"jena: {query} answered HTTP {status}")
+                if round_number >= 2:  # the first two rounds warm up
+                    times[variant].append(seconds)
+        figures.extend(latency_figures(
+            f"catalogue_{fmt}", f"catalogue page .{fmt} (100 datasets; stock = {REFERENCE_PROFILE} profile)",
+            times, {"reference_profile": REFERENCE_PROFILE}))
+    return figures
+
+
 def memory(run: Run) -> list[Figure]:
     """Memory: each gunicorn (master + 2 workers) after warm-up and after everything above ran."""
     usage = {portal.name: portal.memory().as_mib() for portal in run.portals}
@@ -237,6 +275,7 @@ WEB_MEASURES: list[Callable[[Run], list[Figure]]] = [
     search_latency,
     bbox_search_latency,
     dataset_pages,
+    catalogue_pages,
     memory,
 ]
 # After the web measures: the harvested datasets must not change their searches and pages, and

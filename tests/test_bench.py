@@ -304,3 +304,19 @@ def test_options_select_the_harvest_part_and_its_size():
 def test_counts_are_shown_as_whole_numbers():
     assert report.format_value(0, "writes") == "0 writes"
     assert report.format_value(1234.5, "s") == "1,234.5 s"
+
+
+def test_catalogue_pages_are_picked_within_the_catalogue():
+    run = measures.Run(portals=[], seed=7, datasets=2000, queries=10, pages=10)
+
+    paths = measures.catalogue_page_paths(run, "ttl", 12)
+
+    assert len(paths) == 12 and len(set(paths)) == 12
+    assert all(path.startswith("/catalog.ttl?page=") for path in paths)
+    assert {int(path.rsplit("=", 1)[1]) for path in paths} <= set(range(1, 21))
+
+
+def test_catalogue_pages_are_measured_only_where_the_catalogue_runs():
+    run = measures.Run(portals=[], seed=7, datasets=20, queries=10, pages=10)
+
+    assert measures.catalogue_pages(run) == []
