@@ -46,6 +46,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from ckanext.jena.harvesters.messages import N_, HarvestMessage, SourceError
 
 CHUNK_SIZE = 16 * 1024
+ERROR_BODY_LIMIT = 64 * 1024
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")
 NAT64_PREFIX = ipaddress.ip_network("64:ff9b::/96")
@@ -92,6 +93,9 @@ class HttpStatusError(FetchError):
     def __init__(self, message: str | HarvestMessage, *, status: int, **values: Any):
         super().__init__(message, status=status, **values)
         self.status = status
+        # the start of a 404 answer's body: some APIs explain there what the status means
+        # (an OParl server's "empty list" error); never part of the message
+        self.body = b""
 
 
 class FetchTimeout(FetchError):
@@ -588,6 +592,8 @@ class SafeClient:
                                  CaseInsensitiveDict(response.headers))
                 if 200 <= answer.status < 300:
                     answer.body = self._read_body(target.url, response, watchdog)
+                elif answer.status == 404:
+                    answer.body = _error_body(response)
                 return answer
             finally:
                 response.close()
@@ -693,8 +699,20 @@ class SafeClient:
 
 
 def _status_error(url: str, answer: _Answer) -> HttpStatusError:
-    return HttpStatusError(N_("{url} answered with HTTP status {status} ({reason})."),
-                           url=url, status=answer.status, reason=answer.reason or "-")
+    error = HttpStatusError(N_("{url} answered with HTTP status {status} ({reason})."),
+                            url=url, status=answer.status, reason=answer.reason or "-")
+    error.body = answer.body
+    return error
+
+
+def _error_body(response: requests.Response) -> bytes:
+    """At most ERROR_BODY_LIMIT bytes of an error answer, uncompressed; empty if unreadable."""
+    if response.headers.get("Content-Encoding", "").strip().lower() not in ("", "identity"):
+        return b""
+    try:
+        return response.raw.read(ERROR_BODY_LIMIT, decode_content=False) or b""
+    except (urllib3.exceptions.HTTPError, requests.exceptions.RequestException, OSError):
+        return b""
 
 
 def _allowed_hint() -> HarvestMessage:
