@@ -357,6 +357,22 @@ class TestEncodings:
         assert "Bäume, Straßen und Grünflächen" in titles
 
 
+    def test_invalid_bytes_fail_their_dataset_not_the_job(self, server, organization,
+                                                           test_request_context):
+        catalogue = Catalogue.of(server.url(""), 3)
+        catalogue.datasets[1].title = "Kaputt MARKER"
+        body = catalogue.pages(100)[0].encode("utf-8").replace(b"MARKER", b"\xff\xfe")
+        server.serve("/catalog.ttl?page=1", body, content_type="text/turtle")
+        source = make_source(server, organization)
+
+        _, report = harvest(source, test_request_context)
+
+        assert report["counts"] == {"added": 2, "errored": 1}, report
+        [(guid, message)] = report["record_errors"]
+        assert guid == catalogue.datasets[1].identifier
+        assert_bilingual(message)
+
+
 class TestIdentity:
     def test_an_identifier_of_a_local_dataset_is_not_overwritten(
             self, server, organization, test_request_context):

@@ -21,7 +21,7 @@ from ckanext.harvest.interfaces import IHarvester
 
 from ckanext.jena.harvesters.base import JenaHarvester, Record, SourceRun, canonical_json
 from ckanext.jena.harvesters.messages import N_, HarvestMessage, RecordError, SourceError
-from ckanext.jena.harvesters.parsing import parse_rdf
+from ckanext.jena.harvesters.parsing import InvalidBytes, decode_text_replacing, parse_rdf
 
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 RDF_FORMATS = {"turtle": "text/turtle", "xml": "application/rdf+xml",
@@ -76,10 +76,10 @@ class JenaDcatHarvester(JenaHarvester, p.SingletonPlugin):
                     "The catalogue has more than {count} pages; the listing was stopped."),
                     count=max_pages)
             visited.append(url)
-            parser = self._read_page(run, url, len(visited))
+            parser, damaged = self._read_page(run, url, len(visited))
             if announced is None:
                 announced = _announced_total(parser)
-            for record in self._records(parser, url):
+            for record in self._records(parser, url, damaged):
                 datasets += 1
                 yield record
             next_page = parser.next_page()
@@ -89,21 +89,32 @@ class JenaDcatHarvester(JenaHarvester, p.SingletonPlugin):
                 "The catalogue announces {announced} datasets but its pages list only {found}; "
                 "the listing is incomplete."), announced=announced, found=datasets)
 
-    def _read_page(self, run: SourceRun, url: str, page: int) -> RDFParser:
+    def _read_page(self, run: SourceRun, url: str, page: int) -> tuple[RDFParser, bool]:
+        """The page's graph, and whether bytes of it had to be replaced (see ``_records``)."""
         document = run.client.get(url, accept=ACCEPT)
         media_type = RDF_FORMATS.get(run.config.get("rdf_format", ""), "") or document.media_type
+        media_type = media_type or _format_from_url(url)
+        damaged = False
         try:
-            graph = parse_rdf(document.body, media_type or _format_from_url(url), base=document.url,
-                              charset=document.charset)
+            try:
+                graph = parse_rdf(document.body, media_type, base=document.url,
+                                  charset=document.charset)
+            except InvalidBytes:
+                # a wrong byte in one dataset's text should fail that dataset, not the catalogue
+                text = decode_text_replacing(document.body, document.charset)
+                graph = parse_rdf(text.encode("utf-8"), media_type, base=document.url,
+                                  charset="utf-8")
+                damaged = True
         except SourceError as error:
             raise SourceError(N_("Page {page} of the catalogue ({url}): {problem}"),
                               page=page, url=url, problem=error.message)
         parser = RDFParser(profiles=run.config.get("profiles") or DEFAULT_PROFILES)
         parser.g = graph
-        return parser
+        return parser, damaged
 
-    def _records(self, parser: RDFParser, page_url: str) -> Iterator[Record]:
-        """One record per dcat:Dataset; a dataset the profile cannot read fails alone."""
+    def _records(self, parser: RDFParser, page_url: str, damaged: bool) -> Iterator[Record]:
+        """One record per dcat:Dataset; a dataset the profile cannot read fails alone, and so
+        does one with text from bytes the page's encoding does not allow (``damaged``)."""
         for dataset_ref in parser._datasets():
             uri = str(dataset_ref) if isinstance(dataset_ref, URIRef) else None
             dataset: dict[str, Any] = {}
@@ -119,8 +130,14 @@ class JenaDcatHarvester(JenaHarvester, p.SingletonPlugin):
                                  uri=uri or "?", problem=f"{type(error).__name__}: {error}"))
                 continue
             guid = dataset.get("identifier") or uri
-            yield Record(guid=guid, content=canonical_json(dataset),
-                         original_url=dataset.get("url") or uri)
+            content = canonical_json(dataset)
+            problem = None
+            if damaged and "\ufffd" in content:
+                problem = HarvestMessage(N_(
+                    "The dataset {uri} contains bytes that are not valid in the encoding of its "
+                    "page; it was not imported."), uri=uri or guid or "?")
+            yield Record(guid=guid, content=content, original_url=dataset.get("url") or uri,
+                         error=problem)
 
     def to_dataset(self, content: str, run: SourceRun) -> dict[str, Any]:
         dataset = json.loads(content)

@@ -59,6 +59,10 @@ class DocumentError(SourceError):
     """A document could not be read (encoding, syntax, or something a harvester refuses)."""
 
 
+class InvalidBytes(DocumentError):
+    """A document has bytes its character encoding does not allow."""
+
+
 # -- text ------------------------------------------------------------------------------------------
 
 def decode_text(body: bytes, charset: str | None = None) -> str:
@@ -75,8 +79,18 @@ def _decode(body: bytes, encoding: str, start: int) -> str:
     try:
         return body[start:].decode(encoding)
     except UnicodeDecodeError as error:
-        raise DocumentError(N_("The document is not valid {encoding}: the bytes at offset {offset} "
-                               "cannot be decoded."), encoding=encoding, offset=start + error.start)
+        raise InvalidBytes(N_("The document is not valid {encoding}: the bytes at offset {offset} "
+                              "cannot be decoded."), encoding=encoding, offset=start + error.start)
+
+
+def decode_text_replacing(body: bytes, charset: str | None = None) -> str:
+    """The body as text with every undecodable byte replaced by U+FFFD, for harvesters whose
+    documents hold many records: only the records with such characters need to fail."""
+    for mark, encoding in _BYTE_ORDER_MARKS:
+        if body.startswith(mark):
+            return body[len(mark):].decode(encoding, errors="replace")
+    encoding = _known_encoding(charset) if charset else _xml_encoding(body) or "utf-8"
+    return body.decode(encoding, errors="replace")
 
 
 def _known_encoding(name: str) -> str:
