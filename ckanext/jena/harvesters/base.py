@@ -22,6 +22,7 @@ import datetime
 import hashlib
 import json
 import logging
+import os
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
@@ -391,6 +392,10 @@ class JenaHarvester(HarvesterBase):
         return {"user": self._get_user_name(), "ignore_auth": True, "model": model,
                 "session": model.Session}
 
+    def _write_context(self) -> dict[str, Any]:
+        # the written dataset is not read back: package_show would validate it once more
+        return {**self._context(), "return_id_only": True}
+
     def _write(self, harvest_object: HarvestObject, run: SourceRun,
                dataset: dict[str, Any]) -> None:
         dataset = dict(dataset)
@@ -429,7 +434,7 @@ class JenaHarvester(HarvesterBase):
             model.Session.rollback()
             _make_current(harvest_object, dataset["id"])
             _in_language("en", lambda: tk.get_action(action)(
-                self._context(), _without(dataset, optional)), also_on_failure="de")
+                self._write_context(), _without(dataset, optional)), also_on_failure="de")
             HarvestObjectError(object=harvest_object, stage="Import", message=HarvestMessage(
                 N_("Saved without the values that do not meet the metadata schema: {errors}"),
                 errors=describe_errors(error.error_dict)).bilingual()).save()
@@ -755,7 +760,7 @@ def run_job(source_id: str, *, allow_deletions: bool = False) -> dict[str, Any]:
     Used by ``ckan jena harvest run`` (the only way to allow a large withdrawal) and by tests.
     Returns the finished job as ``harvest_job_show`` gives it.
     """
-    from ckanext.harvest.queue import fetch_and_import_stages, gather_stage, get_harvester
+    from ckanext.harvest.queue import gather_stage, get_harvester
 
     context = {"ignore_auth": True, "model": model, "session": model.Session,
                "user": tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]}
@@ -764,15 +769,74 @@ def run_job(source_id: str, *, allow_deletions: bool = False) -> dict[str, Any]:
         raise tk.ObjectNotFound(source_id)
     job = HarvestJob(source=source, status="Running")
     job.save()
+    job_id = job.id
     harvester = get_harvester(source.type)
     manager = deletions_allowed() if allow_deletions else contextlib.nullcontext()
     with manager:
         object_ids = gather_stage(harvester, job)
     with _search_commits_deferred():
-        for object_id in object_ids or []:
-            fetch_and_import_stages(harvester, HarvestObject.get(object_id))
+        _import_all(harvester, object_ids or [],
+                    int(tk.config.get("ckanext.jena.harvest.import_processes")))
     tk.get_action("harvest_jobs_run")(context, {"source_id": source_id})
-    return tk.get_action("harvest_job_show")(context, {"id": job.id})
+    return tk.get_action("harvest_job_show")(context, {"id": job_id})
+
+
+# below this many records per process a second process costs more than it saves
+MIN_RECORDS_PER_PROCESS = 50
+
+
+def _import_all(harvester, object_ids: list[str], processes: int) -> None:
+    """Fetch and import the gathered objects, in several processes when there are many.
+
+    Importing is CKAN's package_create/update, bound by one CPU core per process; records are
+    independent of each other once gather has decided what to do with each, so they can be
+    split. Each child process opens its own database connections.
+    """
+    from ckanext.harvest.queue import fetch_and_import_stages
+
+    processes = max(1, min(processes, len(object_ids) // MIN_RECORDS_PER_PROCESS))
+    if processes == 1 or not hasattr(os, "fork"):
+        for object_id in object_ids:
+            fetch_and_import_stages(harvester, HarvestObject.get(object_id))
+        return
+    # no database connection may be shared: the parent closes its own before forking
+    model.Session.commit()
+    model.Session.remove()
+    model.meta.engine.dispose()
+    children = {}
+    for number in range(processes):
+        chunk = object_ids[number::processes]
+        pid = os.fork()
+        if pid == 0:  # the child: import its share, then leave without the parent's clean-up
+            status = 1
+            try:
+                model.meta.engine.dispose(close=False)
+                for object_id in chunk:
+                    fetch_and_import_stages(harvester, HarvestObject.get(object_id))
+                model.Session.remove()
+                status = 0
+            except BaseException:
+                log.exception("Import process %d of %d failed", number + 1, processes)
+            finally:
+                os._exit(status)
+        children[pid] = chunk
+    for pid, chunk in children.items():
+        _, status = os.waitpid(pid, 0)
+        if status:
+            _fail_unfinished(chunk)
+
+
+def _fail_unfinished(object_ids: list[str]) -> None:
+    """Objects an import process left unfinished are errors, so that the job can finish."""
+    unfinished = (model.Session.query(HarvestObject)
+                  .filter(HarvestObject.id.in_(object_ids),
+                          HarvestObject.state.notin_(["COMPLETE", "ERROR"])).all())
+    for harvest_object in unfinished:
+        harvest_object.state = "ERROR"
+        harvest_object.report_status = "errored"
+        HarvestObjectError(object=harvest_object, stage="Import", message=HarvestMessage(
+            N_("The import process stopped before this record was imported.")).bilingual())
+    model.Session.commit()
 
 
 @contextlib.contextmanager
