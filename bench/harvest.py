@@ -275,8 +275,21 @@ class PortalHarvest:
         return self.solr(rows="0", fq=f'dataset_type:dataset AND indexed_ts:{{"{moment}" TO *]'
                          )["response"]["numFound"]
 
+    def forget_indexed_source(self) -> None:
+        """Drop the harvest source's own search document, so that CKAN reads the source from the
+        database. ckanext-harvest 1.6.3 re-indexes its source after a job without the
+        ``source_type`` that its ``run-test`` reads back on the next job (a KeyError on CKAN 2.12);
+        harvested datasets are not touched."""
+        body = json.dumps({"delete": {"query": "dataset_type:harvest"}}).encode()
+        url = f"{self.portal.layout.solr_url(self.portal.spec.core)}/update?commit=true"
+        request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60):
+            pass
+
     def harvest(self, label: str) -> dict:
         """One job in one child process, measured, with what it changed."""
+        if self.name == "stock" and self.runs:
+            self.forget_indexed_source()
         before = self.snapshot()
         child = measured_child([str(self.portal.layout.ckan_command(self.portal.series)), "-c", str(self.ini),
                                 *HARVEST_COMMANDS[self.name], SOURCE_NAME],
