@@ -20,9 +20,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from bench import harvest, workload
+from bench import harvest, relevance, workload
 from bench.client import BenchError
-from bench.portals import Portal
+from bench.portals import SYSADMIN, Portal
 from bench.report import Figure
 
 T = TypeVar("T")
@@ -253,6 +253,57 @@ def catalogue_pages(run: Run) -> list[Figure]:
     return figures
 
 
+def load_demo_content(portal: Portal, content: dict) -> None:
+    """The demo datasets on one portal: the Jena portal's own loader, or CKAN's core fields on stock."""
+    if "jena" in portal.option("ckan.plugins").split():
+        portal.ckan("jena", "demo", "load", "--user", SYSADMIN)
+        return
+    admin = portal.admin
+    if admin is None:
+        raise BenchError(f"{portal.name}: no sysadmin token")
+    existing = set(admin.action("organization_list", params={"limit": "1000"})[0])
+    for organization in content["organizations"]:
+        if organization["name"] not in existing:
+            admin.action("organization_create", relevance.stock_organization(organization))
+    for dataset in content["datasets"]:
+        admin.action("package_create", relevance.stock_dataset(dataset))
+
+
+def search_relevance(run: Run) -> list[Figure]:
+    """Search relevance: recall@10 and MRR of the judged German and English queries over the demo datasets."""
+    python = run.portals[0].layout.venv(run.portals[0].series) / "bin" / "python"
+    content = relevance.read_yaml(python, relevance.CONTENT_FILE)
+    judged = relevance.judgements(relevance.read_yaml(python, relevance.JUDGEMENTS_FILE))
+    names = [dataset["name"] for dataset in content["datasets"]]
+    for portal in run.portals:
+        load_demo_content(portal, content)
+
+    def ranked(portal: Portal, judgement: relevance.Judgement) -> tuple[float, list[str]]:
+        started = time.perf_counter()
+        found = relevance.ranked_names(
+            lambda params: portal.anonymous.action("package_search", params=params)[0], judgement.query, names)
+        return time.perf_counter() - started, found
+
+    run.notes.append(f"search relevance: {len(judged)} judged queries ({relevance.JUDGEMENTS_FILE.name}) over the "
+                     f"{len(names)} demo datasets, loaded on both portals after the generated ones; stock keeps "
+                     "them in CKAN's core fields with CKAN's Solr schema (see bench/relevance.py)")
+    _, answers = alternating(run.portals, judged, ranked)
+    results = {name: {judgement.query: ranking for judgement, ranking in zip(judged, rankings)}
+               for name, rankings in answers.items()}
+    figures = []
+    for language, label in ((None, "de+en"), ("de", "German"), ("en", "English")):
+        chosen = [judgement for judgement in judged if language in (None, judgement.language)]
+        per_portal = {name: relevance.scores(found, judged, language) for name, found in results.items()}
+        key = f"_{language}" if language else ""
+        detail = {"misses": {name: relevance.misses(found, chosen) for name, found in results.items()}} if not language else {}
+        figures.append(Figure(f"search_recall_at_10{key}", f"search relevance: recall@10, {label} ({len(chosen)} queries)",
+                              "", "higher", {name: values["recall_at_10"] for name, values in per_portal.items()},
+                              len(chosen), detail))
+        figures.append(Figure(f"search_mrr{key}", f"search relevance: MRR, {label} ({len(chosen)} queries)",
+                              "", "higher", {name: values["mrr"] for name, values in per_portal.items()}, len(chosen)))
+    return figures
+
+
 def memory(run: Run) -> list[Figure]:
     """Memory: each gunicorn (master + 2 workers) after warm-up and after everything above ran."""
     usage = {portal.name: portal.memory().as_mib() for portal in run.portals}
@@ -276,6 +327,7 @@ WEB_MEASURES: list[Callable[[Run], list[Figure]]] = [
     bbox_search_latency,
     dataset_pages,
     catalogue_pages,
+    search_relevance,
     memory,
 ]
 # After the web measures: the harvested datasets must not change their searches and pages, and

@@ -2,7 +2,8 @@
 
 Both run the same CKAN release from the same virtualenv, on the stack's PostgreSQL, Redis
 and Solr, so the only difference is the configuration: stock gets a freshly generated
-ckan.ini with ``ckan.plugins = activity`` and the portal's language settings; jena gets a freshly generated ckan.ini merged
+ckan.ini with ``ckan.plugins = activity`` and the portal's language settings, and CKAN's Solr
+schema as shipped; jena gets a freshly generated ckan.ini merged
 with ``stack/portal-settings.ini`` (its plugins and options), exactly as the portal is
 configured. Each has its own database, Solr core, Redis database, storage folder, ckan.ini
 and gunicorn (two workers, like the portal's) below ``.stack/bench/``, all re-created every
@@ -49,6 +50,7 @@ class PortalSpec:
     port_option: str
     settings_file: Path | None = None   # merged with ``ckan config-tool -f`` (the jena portal)
     plugins: str | None = None          # set alone, without any other settings (stock CKAN)
+    schema_additions: bool = True       # the portal's Solr fields and types; stock gets CKAN's schema alone
 
     @property
     def database(self) -> str:
@@ -63,7 +65,7 @@ def portal_specs(stock_port: int, jena_port: int) -> list[PortalSpec]:
     """Stock first, jena second: the order of every table and JSON list."""
     return [
         PortalSpec("stock", stock_port, redis_db=2, port_option="--stock-port / BENCH_STOCK_PORT",
-                   plugins="activity"),
+                   plugins="activity", schema_additions=False),
         PortalSpec("jena", jena_port, redis_db=3, port_option="--jena-port / BENCH_JENA_PORT",
                    settings_file=PORTAL_SETTINGS),
     ]
@@ -180,7 +182,8 @@ class Portal:
     def reset_data(self, postgres: services.Postgres) -> None:
         """Drop and re-create the database; write, load and empty the Solr core; empty the Redis database."""
         postgres.ensure_database(self.spec.database, DB_ROLE, fresh=True)
-        changed = solr_cores.write_core(self.layout, self.spec.core, self.series)
+        changed = solr_cores.write_core(self.layout, self.spec.core, self.series,
+                                        with_additions=self.spec.schema_additions)
         solr_cores.activate_core(self.layout, self.spec.core, changed)
         solr_cores.empty_core(self.layout, self.spec.core)
         flush_redis(self.layout.redis_port, self.spec.redis_db)

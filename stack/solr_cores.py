@@ -45,13 +45,20 @@ def write_home(layout: Layout) -> None:
     shutil.copyfile(SOLR_FILES / "solr.xml", layout.solr_home / "solr.xml")
 
 
-def write_core(layout: Layout, core: str, series: str) -> bool:
-    """Write the core's configuration; return whether anything changed."""
+def write_core(layout: Layout, core: str, series: str, with_additions: bool = True) -> bool:
+    """Write the core's configuration; return whether anything changed.
+
+    ``with_additions=False`` writes CKAN's schema exactly as shipped (the benchmark's stock portal).
+    """
     write_home(layout)
     conf = layout.solr_home / core / "conf"
     conf.mkdir(parents=True, exist_ok=True)
-    schema = _schema_additions().add_fields(ckan_schema_path(layout, series).read_text(encoding="utf-8"))
+    additions = _schema_additions()
+    schema = ckan_schema_path(layout, series).read_text(encoding="utf-8")
+    if with_additions:
+        schema = additions.add_fields(schema)
     wanted = {
+        **{name: (SOLR_FILES / name).read_text(encoding="utf-8") for name in additions.CONF_FILES},
         "schema.xml": schema,
         "solrconfig.xml": (SOLR_FILES / "solrconfig.xml").read_text(encoding="utf-8"),
         "synonyms.txt": "# no synonyms yet\n",

@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 
 from bench import __main__ as bench_main
-from bench import harvest, measures, report, workload
+from bench import harvest, measures, relevance, report, workload
 from bench.portals import token_from_cli_output
 from bench.proc import parent_of, parse_kib
 from tests.dcat_catalogues import Catalogue
@@ -320,3 +320,75 @@ def test_catalogue_pages_are_measured_only_where_the_catalogue_runs():
     run = measures.Run(portals=[], seed=7, datasets=20, queries=10, pages=10)
 
     assert measures.catalogue_pages(run) == []
+
+
+# search relevance
+
+def test_recall_at_ten_counts_expected_datasets_among_the_first_ten():
+    ranked = [f"d{number}" for number in range(1, 13)]
+    assert relevance.recall_at(ranked, ["d1", "d10"]) == 1
+    assert relevance.recall_at(ranked, ["d1", "d11"]) == 0.5   # d11 is eleventh
+    assert relevance.recall_at([], ["d1"]) == 0
+    assert relevance.recall_at(ranked, ["d2", "d3", "d12"], k=2) == pytest.approx(1 / 3)
+    with pytest.raises(ValueError):
+        relevance.recall_at(ranked, [])
+
+
+def test_reciprocal_rank_is_that_of_the_first_expected_dataset_within_ten():
+    ranked = [f"d{number}" for number in range(1, 13)]
+    assert relevance.reciprocal_rank(ranked, ["d1"]) == 1
+    assert relevance.reciprocal_rank(ranked, ["d4", "d2"]) == 0.5
+    assert relevance.reciprocal_rank(ranked, ["d10"]) == pytest.approx(0.1)
+    assert relevance.reciprocal_rank(ranked, ["d11"]) == 0
+    assert relevance.reciprocal_rank([], ["d1"]) == 0
+
+
+def test_scores_average_over_the_queries_of_a_language():
+    judged = [relevance.Judgement("Bäume", "de", ("a", "b")), relevance.Judgement("Lärm", "de", ("c",)),
+              relevance.Judgement("trees", "en", ("a",))]
+    results = {"Bäume": ["x", "a"], "Lärm": ["y"], "trees": ["a", "b"]}
+    assert relevance.scores(results, judged, "de") == {"queries": 2, "recall_at_10": 0.25, "mrr": 0.25}
+    assert relevance.scores(results, judged, "en") == {"queries": 1, "recall_at_10": 1, "mrr": 1}
+    assert relevance.scores(results, judged)["mrr"] == pytest.approx(0.5)
+    assert relevance.misses(results, judged) == {"Bäume": ["b"], "Lärm": ["c"]}
+    with pytest.raises(ValueError):
+        relevance.scores(results, judged, "fr")
+
+
+def test_judgements_need_expected_datasets():
+    data = {"queries": [{"q": "Kita", "language": "de", "expected": ["schulen"], "depends_on": ["compounds"]}]}
+    assert relevance.judgements(data) == [relevance.Judgement("Kita", "de", ("schulen",), ("compounds",))]
+    with pytest.raises(ValueError):
+        relevance.judgements({"queries": [{"q": "Kita", "language": "de", "expected": []}]})
+
+
+def test_stock_gets_a_demo_dataset_in_ckans_core_fields():
+    dataset = {"name": "baumkataster", "organization": "kommunalservice-jena", "license": "dl-by-de/2.0",
+               "title": {"de": "Baumkataster", "en": "Tree register"},
+               "notes": {"de": "Bäume an Straßen.", "en": "Street trees."},
+               "tags": {"de": ["Bäume", "Umwelt"], "en": ["trees", "Umwelt"]},
+               "resources": [{"name": {"de": "Bäume", "en": "Trees"}, "format": "CSV", "file": "baeume.csv",
+                              "description": {"de": "Eine Zeile je Baum.", "en": "One row per tree."}}]}
+    payload = relevance.stock_dataset(dataset)
+    assert payload["title"] == "Baumkataster" and payload["notes"] == "Bäume an Straßen."
+    assert [tag["name"] for tag in payload["tags"]] == ["Bäume", "Umwelt", "trees"]
+    assert {"key": "title_en", "value": "Tree register"} in payload["extras"]
+    assert payload["resources"][0]["url"].endswith("/baeume.csv")
+    assert "One row per tree." in payload["resources"][0]["description"]
+
+
+def test_searches_are_kept_to_the_demo_datasets():
+    assert relevance.demo_filter(["b", "a"]) == 'name:("a" OR "b")'
+    seen = {}
+
+    def search(params):
+        seen.update(params)
+        return {"results": [{"name": "a"}, {"name": "b"}]}
+    assert relevance.ranked_names(search, "Bäume", ["a", "b"]) == ["a", "b"]
+    assert seen == {"q": "Bäume", "fq": 'name:("a" OR "b")', "rows": "10"}
+
+
+def test_the_relevance_measure_runs_before_memory():
+    order = measures.WEB_MEASURES
+    assert order.index(measures.search_relevance) < order.index(measures.memory)
+    assert order.index(measures.create_datasets) < order.index(measures.search_relevance)

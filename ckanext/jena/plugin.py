@@ -2,7 +2,7 @@
 
 The plugin only connects interfaces to the modules that do the work: ``logic/validators.py``
 (the dataset schema's validators), ``logic/action.py`` (input shape checks), ``logic/legacy.py`` (old datasets shown with the new fields),
-``search.py`` (both languages in the search index) and ``logic/licenses.py`` (the licence list).
+``search.py`` (both languages in the search index and in free-text search) and ``logic/licenses.py`` (the licence list).
 """
 from __future__ import annotations
 
@@ -47,3 +47,6 @@ class JenaPlugin(plugins.SingletonPlugin, DefaultTranslation):
 
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         return search.index_bilingual_texts(pkg_dict)
+
+    def before_dataset_search(self, search_params: dict[str, Any]) -> dict[str, Any]:
+        return search.search_in_both_languages(search_params)

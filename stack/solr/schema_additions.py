@@ -14,6 +14,13 @@ its own output changes nothing.
 Placement: field types go before ``</types>``, fields and dynamic fields
 before ``</fields>``; schemas without those wrappers get them before
 ``</schema>``, as do copy fields. Standard library only.
+
+Search in two languages: the portal's plugin (``ckanext/jena/search.py``) puts each
+dataset's German texts into ``title_de``/``text_de`` and its English texts into
+``title_en``/``text_en``; the field types below analyse them as German or English, and
+the plugin searches those fields. CKAN's own fields and types are left as they are.
+The German type splits compound words with a word list kept next to this script
+(``CONF_FILES``); it belongs in the core's ``conf`` folder beside the schema.
 """
 
 import re
@@ -37,7 +44,48 @@ ADDITIONS = [
     '<field name="miny" type="float" indexed="true" stored="true"/>',
     '<field name="maxy" type="float" indexed="true" stored="true"/>',
     '<field name="bbox_area" type="float" indexed="true" stored="true"/>',
+    # German: lower case, then umlauts and ß normalised (ä→a, ae→a, ß→ss, so "Strassenbaeume"
+    # and "Straßenbäume" are one word), then compounds split with the word list (it is written
+    # in that normalised spelling: "Straßenbäume" also yields "strassen" and "baume"), then
+    # light stemming ("Bäume", "Baum" → "baum") and folding of any other accents. The query
+    # is analysed the same way; the parts of a compound count as alternatives of the word,
+    # and the best-scoring one counts ("pick_best"), so "Stadtbäume" ranks tree data above
+    # everything that merely says "Stadt".
+    """
+    <fieldType name="text_de" class="solr.TextField" positionIncrementGap="100" synonymQueryStyle="pick_best">
+        <analyzer>
+            <tokenizer class="solr.StandardTokenizerFactory"/>
+            <filter class="solr.LowerCaseFilterFactory"/>
+            <filter class="solr.GermanNormalizationFilterFactory"/>
+            <filter class="solr.DictionaryCompoundWordTokenFilterFactory" dictionary="german_compound_words.txt"
+                minWordSize="5" minSubwordSize="3" maxSubwordSize="20" onlyLongestMatch="false"/>
+            <filter class="solr.GermanLightStemFilterFactory"/>
+            <filter class="solr.ASCIIFoldingFilterFactory"/>
+            <filter class="solr.RemoveDuplicatesTokenFilterFactory"/>
+        </analyzer>
+    </fieldType>
+    """,
+    # English: possessives dropped ("children's" → "children"), lower case, accents folded,
+    # Porter stemming ("trees" → "tree", "parking" → "park").
+    """
+    <fieldType name="text_en" class="solr.TextField" positionIncrementGap="100">
+        <analyzer>
+            <tokenizer class="solr.StandardTokenizerFactory"/>
+            <filter class="solr.EnglishPossessiveFilterFactory"/>
+            <filter class="solr.LowerCaseFilterFactory"/>
+            <filter class="solr.ASCIIFoldingFilterFactory"/>
+            <filter class="solr.PorterStemFilterFactory"/>
+        </analyzer>
+    </fieldType>
+    """,
+    '<field name="title_de" type="text_de" indexed="true" stored="false" multiValued="true"/>',
+    '<field name="title_en" type="text_en" indexed="true" stored="false" multiValued="true"/>',
+    '<field name="text_de" type="text_de" indexed="true" stored="false" multiValued="true"/>',
+    '<field name="text_en" type="text_en" indexed="true" stored="false" multiValued="true"/>',
 ]
+
+# Files the field types above read, next to this script; they go into the core's conf folder.
+CONF_FILES = ("german_compound_words.txt",)
 
 _TYPE_TAGS = ("fieldType", "fieldtype")
 _FIELD_TAGS = ("field", "dynamicField")
