@@ -285,7 +285,9 @@ def test_measured_child_reports_exit_time_and_its_own_peak_memory(tmp_path):
     small = harvest.measured_child([sys.executable, "-c", "print('hello')"], tmp_path / "small.log")
     assert child.returncode == 3 and small.returncode == 0
     assert small.output.strip() == "hello"
-    assert child.peak_rss_kib >= 64 * 1024 > small.peak_rss_kib
+    # a child's high-water mark starts from what it shared with its parent before exec (the
+    # test process holds CKAN), so the two children are compared with each other
+    assert child.peak_rss_kib - small.peak_rss_kib >= 60 * 1024
     assert child.seconds > 0
 
 
