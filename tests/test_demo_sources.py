@@ -24,9 +24,9 @@ from ckanext.jena.demo.harvest_sources import ensure_sources
 from ckanext.jena.demo.loader import dataset_dict, read_content
 from ckanext.jena.harvesters import ckan_api
 from ckanext.jena.harvesters import spreadsheet as sheet
-from ckanext.jena.harvesters.base import job_report, run_job
 from ckanext.jena.harvesters.parsing import parse_rdf
 from stack import demo_sources
+from tests.harvesting import harvest, harvesting
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
@@ -206,11 +206,6 @@ def test_the_stack_starts_lists_and_stops_the_demo_sources(tmp_path):
 # -- all three sources through the harvest core into a real portal --------------------------------
 
 @pytest.fixture
-def harvest_db(clean_db, migrate_db_for):
-    migrate_db_for("harvest")
-
-
-@pytest.fixture
 def portal_with_demo_organisations():
     """The organisations and categories of the demo content that the sources refer to."""
     content = read_content()
@@ -231,8 +226,7 @@ def expected_records(base: str) -> dict[str, int]:
     }
 
 
-@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
-@pytest.mark.usefixtures("with_plugins", "harvest_db", "clean_index")
+@harvesting(PLUGINS)
 class TestHarvestingTheDemoSources:
     def test_every_record_is_harvested_once_and_shows_its_origin(
             self, demo_server, portal_with_demo_organisations, ckan_config, monkeypatch,
@@ -248,9 +242,7 @@ class TestHarvestingTheDemoSources:
         assert {item.source["source_type"] for item in loaded} == set(expected)
 
         for item in loaded:
-            with test_request_context():
-                job = run_job(item.source["id"])
-            report = job_report(job["id"])
+            _, report = harvest(item.source, test_request_context)
             assert report["gather_errors"] == [] and report["record_errors"] == [], report
             assert report["counts"] == {"added": expected[item.source["source_type"]]}, report
 
@@ -260,8 +252,7 @@ class TestHarvestingTheDemoSources:
         assert [item.outcome for item in again] == ["kept"] * 3
         assert [item.source["id"] for item in again] == [item.source["id"] for item in loaded]
         for item, first in zip(again, loaded):
-            with test_request_context():
-                report = job_report(run_job(item.source["id"])["id"])
+            _, report = harvest(item.source, test_request_context)
             assert report["counts"] == {"not modified": expected[first.source["source_type"]]}, report
         everything = helpers.call_action("package_search", rows=100, include_private=True)
         assert everything["count"] == sum(expected.values())

@@ -8,23 +8,27 @@ from __future__ import annotations
 
 import json
 import time
+from functools import partial
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from lxml import etree
 
-from ckan.tests import factories, helpers
+from ckan.tests import helpers
 
 from ckanext.jena.harvesters import csw, iso
-from ckanext.jena.harvesters.base import SourceRun, job_report, run_job
+from ckanext.jena.harvesters.base import SourceRun
 from ckanext.jena.harvesters.messages import RecordError
 from ckanext.jena.harvesters.parsing import parse_xml
 
 from tests.harvest_sources import Answer
+from tests.harvesting import (assert_reharvest_writes_nothing, create_source, harvest, harvested,
+                              harvesting, state_of)
 
 DATA = Path(__file__).resolve().parent / "data" / "csw"
 PLUGINS = "jena scheming_datasets harvest jena_csw_harvester"
+ORGANIZATION = "geodaten-jena"
 CSW_PATH = "/geonetwork/srv/ger/csw"
 PARKPLAETZE = "7d3c1a52-4e0b-4b7e-9f55-0a6c2b9e1f01"
 BPLAN = "c0ffee00-1b2b-4c3d-8e9f-bebauungsplan"
@@ -296,43 +300,11 @@ class TestMapping:
 
 # -- harvesting in CKAN ---------------------------------------------------------------------------
 
-@pytest.fixture
-def organization():
-    return factories.Organization(name="geodaten-jena")
+make_source = partial(create_source, source_type="jena_csw", name="geoportal-thueringen",
+                      title="Geoportal Thüringen (CSW)", path=CSW_PATH)
 
 
-def make_source(server, organization, config=None):
-    return helpers.call_action(
-        "harvest_source_create", {"user": factories.Sysadmin()["name"]},
-        name="geoportal-thueringen", title="Geoportal Thüringen (CSW)", url=server.url(CSW_PATH),
-        source_type="jena_csw", owner_org=organization["id"],
-        config=json.dumps(config) if config else "")
-
-
-def harvest(source, test_request_context, **options):
-    with test_request_context():
-        job = run_job(source["id"], **options)
-    return job, job_report(job["id"])
-
-
-def harvested(source):
-    found = helpers.call_action("package_search", fq=f'harvest_source_id:"{source["id"]}"',
-                                rows=1000, include_private=True)
-    return {dataset["identifier"]: dataset for dataset in found["results"]}
-
-
-def state_of(dataset_id):
-    return helpers.call_action("package_show", id=dataset_id)["state"]
-
-
-def harvesting(cls):
-    for mark in (pytest.mark.ckan_config("ckan.plugins", PLUGINS),
-                 pytest.mark.usefixtures("with_plugins", "harvest_db", "clean_index")):
-        cls = mark(cls)
-    return cls
-
-
-@harvesting
+@harvesting(PLUGINS)
 class TestHarvest:
     def test_first_harvest_over_three_pages(self, server, organization, test_request_context):
         publish(server, CATALOGUE, page_size=2)
@@ -361,15 +333,8 @@ class TestHarvest:
         publish(server, CATALOGUE, page_size=2)
         source = make_source(server, organization, {"page_size": 2})
         harvest(source, test_request_context)
-        before = {key: helpers.call_action("package_show", id=value["id"])
-                  for key, value in harvested(source).items()}
 
-        job, report = harvest(source, test_request_context)
-
-        assert report["counts"] == {"not modified": 3}, report
-        for key, dataset in harvested(source).items():
-            after = helpers.call_action("package_show", id=dataset["id"])
-            assert after["metadata_modified"] == before[key]["metadata_modified"]
+        assert_reharvest_writes_nothing(source, test_request_context, 3)
 
     def test_a_changed_service_updates_the_dataset_it_serves(self, server, organization,
                                                              test_request_context):
@@ -476,7 +441,7 @@ EXCEPTION_REPORT = (
     '<ows:ExceptionText>Unbekanntes Ausgabeschema</ows:ExceptionText></ows:Exception></ows:ExceptionReport>')
 
 
-@harvesting
+@harvesting(PLUGINS)
 class TestFaults:
     def test_not_found(self, server, harvested_once, test_request_context):
         break_first_page(server, body=b"Not Found", status=404, content_type="text/plain")
@@ -584,7 +549,7 @@ class TestFaults:
         assert_nothing_withdrawn(harvested_once)
 
 
-@harvesting
+@harvesting(PLUGINS)
 class TestMetadataDate:
     def test_a_new_date_stamp_alone_writes_nothing(self, server, organization, test_request_context):
         publish(server, ["parkplaetze"], page_size=2)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -9,25 +10,19 @@ import pytest
 import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
 
-from ckanext.jena.harvesters.base import job_report, run_job
-
-from tests.dcat_catalogues import Catalogue, CatalogueDataset
+from tests.dcat_catalogues import Catalogue
 from tests.harvest_sources import SourceServer
+from tests.harvesting import (assert_bilingual, create_source, harvest, harvest_marks, harvested,
+                              harvested_in_full)
 
 EXAMPLES = Path(__file__).resolve().parent / "data" / "dcat-ap-de-examples"
 PLUGINS = "jena scheming_datasets harvest jena_dcat_harvester"
+ORGANIZATION = "beispielamt"
 
-pytestmark = [
-    pytest.mark.ckan_config("ckan.plugins", PLUGINS),
-    pytest.mark.usefixtures("with_plugins", "harvest_db", "clean_index"),
-]
+pytestmark = harvest_marks(PLUGINS)
 
-
-
-
-@pytest.fixture
-def organization():
-    return factories.Organization(name="beispielamt")
+make_source = partial(create_source, source_type="jena_dcat", name="beispielkatalog",
+                      title="Beispielkatalog", path="/catalog.ttl?page=1")
 
 
 def publish(server: SourceServer, catalogue: Catalogue, per_page: int = 5) -> None:
@@ -35,35 +30,19 @@ def publish(server: SourceServer, catalogue: Catalogue, per_page: int = 5) -> No
         server.serve(f"/catalog.ttl?page={number}", page.encode("utf-8"), content_type="text/turtle")
 
 
-def make_source(server, organization, config=None, url="/catalog.ttl?page=1"):
-    return helpers.call_action(
-        "harvest_source_create", {"user": factories.Sysadmin()["name"]},
-        name="beispielkatalog", title="Beispielkatalog", url=server.url(url),
-        source_type="jena_dcat", owner_org=organization["id"],
-        config=json.dumps(config) if config else "")
-
-
-def harvest(source, test_request_context, **options):
-    with test_request_context():
-        job = run_job(source["id"], **options)
-    return job, job_report(job["id"])
-
-
-def harvested(source):
-    found = helpers.call_action("package_search", fq=f'harvest_source_id:"{source["id"]}"',
-                                rows=1000, include_private=True)
-    return {dataset["identifier"]: dataset for dataset in found["results"]}
+def harvested_catalogue(server, organization, test_request_context, size, per_page=5,
+                        config=None):
+    """A catalogue of ``size`` datasets on the server, harvested once by a new source."""
+    catalogue = Catalogue.of(server.url(""), size)
+    publish(server, catalogue, per_page)
+    source = make_source(server, organization, config)
+    harvest(source, test_request_context)
+    return catalogue, source
 
 
 def all_datasets():
     return {dataset["id"]: dataset for dataset in helpers.call_action(
         "package_search", rows=1000, include_private=True)["results"]}
-
-
-def assert_bilingual(text):
-    """A report message carries a German and an English line."""
-    lines = text.split("\n")
-    assert len(lines) >= 2, text
 
 
 class TestFirstHarvestAndReharvests:
@@ -89,12 +68,8 @@ class TestFirstHarvestAndReharvests:
 
     def test_five_identical_reharvests_write_nothing(
             self, server, organization, test_request_context):
-        catalogue = Catalogue.of(server.url(""), 7)
-        publish(server, catalogue, per_page=3)
-        source = make_source(server, organization)
-        harvest(source, test_request_context)
-        before = {identifier: helpers.call_action("package_show", id=dataset["id"])
-                  for identifier, dataset in harvested(source).items()}
+        catalogue, source = harvested_catalogue(server, organization, test_request_context, 7, per_page=3)
+        before = harvested_in_full(source)
         indexed_before = {item["id"]: item["indexed_ts"] for item in helpers.call_action(
             "package_search", rows=100, fl="id,indexed_ts")["results"]}
 
@@ -103,8 +78,7 @@ class TestFirstHarvestAndReharvests:
             assert job["status"] == "Finished"
             assert report["counts"] == {"not modified": 7}, report
 
-        after = {identifier: helpers.call_action("package_show", id=dataset["id"])
-                 for identifier, dataset in harvested(source).items()}
+        after = harvested_in_full(source)
         assert len(all_datasets()) == 7
         for identifier, dataset in before.items():
             assert after[identifier]["id"] == dataset["id"]
@@ -115,10 +89,7 @@ class TestFirstHarvestAndReharvests:
         assert indexed_after == indexed_before
 
     def test_a_changed_record_is_updated_in_place(self, server, organization, test_request_context):
-        catalogue = Catalogue.of(server.url(""), 3)
-        publish(server, catalogue)
-        source = make_source(server, organization)
-        harvest(source, test_request_context)
+        catalogue, source = harvested_catalogue(server, organization, test_request_context, 3)
         before = harvested(source)
         changed = catalogue.datasets[1]
         changed.revision = 1
@@ -141,10 +112,7 @@ class TestFirstHarvestAndReharvests:
 class TestDeletions:
     def test_a_record_removed_at_the_source_is_withdrawn(
             self, server, organization, test_request_context):
-        catalogue = Catalogue.of(server.url(""), 6)
-        publish(server, catalogue)
-        source = make_source(server, organization)
-        harvest(source, test_request_context)
+        catalogue, source = harvested_catalogue(server, organization, test_request_context, 6)
         gone = catalogue.datasets.pop(2)
         gone_id = harvested(source)[gone.identifier]["id"]
         publish(server, catalogue)
@@ -157,10 +125,7 @@ class TestDeletions:
 
     def test_a_withdrawn_record_that_returns_is_restored(
             self, server, organization, test_request_context):
-        catalogue = Catalogue.of(server.url(""), 6)
-        publish(server, catalogue)
-        source = make_source(server, organization)
-        harvest(source, test_request_context)
+        catalogue, source = harvested_catalogue(server, organization, test_request_context, 6)
         original_id = harvested(source)[catalogue.datasets[0].identifier]["id"]
         removed = catalogue.datasets.pop(0)
         publish(server, catalogue)
@@ -175,10 +140,7 @@ class TestDeletions:
 
     def test_a_catalogue_shrunk_beyond_the_share_withdraws_nothing(
             self, server, organization, test_request_context):
-        catalogue = Catalogue.of(server.url(""), 10)
-        publish(server, catalogue)
-        source = make_source(server, organization)
-        harvest(source, test_request_context)
+        catalogue, source = harvested_catalogue(server, organization, test_request_context, 10)
         catalogue.datasets = catalogue.datasets[:7]
         publish(server, catalogue)
 
@@ -195,10 +157,8 @@ class TestDeletions:
         assert len(harvested(source)) == 7
 
     def test_a_source_can_allow_a_larger_share(self, server, organization, test_request_context):
-        catalogue = Catalogue.of(server.url(""), 10)
-        publish(server, catalogue)
-        source = make_source(server, organization, {"max_deletion_share": 0.5})
-        harvest(source, test_request_context)
+        catalogue, source = harvested_catalogue(server, organization, test_request_context, 10,
+                                                config={"max_deletion_share": 0.5})
         catalogue.datasets = catalogue.datasets[:6]
         publish(server, catalogue)
 
@@ -225,18 +185,13 @@ FAULTS = {
 class TestFaultsLoseNothing:
     @pytest.fixture
     def harvested_once(self, server, organization, test_request_context):
-        catalogue = Catalogue.of(server.url(""), 25)
-        publish(server, catalogue)
-        source = make_source(server, organization)
-        harvest(source, test_request_context)
-        before = {identifier: helpers.call_action("package_show", id=dataset["id"])
-                  for identifier, dataset in harvested(source).items()}
+        catalogue, source = harvested_catalogue(server, organization, test_request_context, 25)
+        before = harvested_in_full(source)
         assert len(before) == 25
         return catalogue, source, before
 
     def assert_nothing_changed(self, source, before):
-        after = {identifier: helpers.call_action("package_show", id=dataset["id"])
-                 for identifier, dataset in harvested(source).items()}
+        after = harvested_in_full(source)
         assert after.keys() == before.keys()
         for identifier, dataset in before.items():
             assert after[identifier]["metadata_modified"] == dataset["metadata_modified"]
@@ -396,10 +351,9 @@ class TestIdentity:
 
     def test_an_identifier_owned_by_another_source_is_reported(
             self, server, organization, test_request_context):
-        catalogue = Catalogue.of(server.url(""), 2)
-        publish(server, catalogue)
-        first = make_source(server, organization)
-        harvest(first, test_request_context)
+        catalogue, first = harvested_catalogue(server, organization, test_request_context, 2)
+        # saved without settings, unlike the first: ckanext-harvest refuses a second source
+        # whose address (without the query) and settings are those of another
         second = helpers.call_action(
             "harvest_source_create", {"user": factories.Sysadmin()["name"]},
             name="zweite-quelle", title="Zweite Quelle", url=server.url("/catalog.ttl?page=1&copy=1"),
@@ -413,10 +367,8 @@ class TestIdentity:
         assert len(all_datasets()) == 2
 
     def test_protected_fields_keep_their_local_value(self, server, organization, test_request_context):
-        catalogue = Catalogue.of(server.url(""), 1)
-        publish(server, catalogue)
-        source = make_source(server, organization, {"protected_fields": ["districts"]})
-        harvest(source, test_request_context)
+        catalogue, source = harvested_catalogue(server, organization, test_request_context, 1,
+                                                config={"protected_fields": ["districts"]})
         [dataset] = harvested(source).values()
         helpers.call_action("package_patch", {"user": factories.Sysadmin()["name"]},
                             id=dataset["id"], districts=["neulobeda"])
@@ -478,10 +430,8 @@ class TestSourceConfiguration:
     def test_invalid_settings_are_refused_on_save_in_both_languages(
             self, config, fragment, server, organization):
         with pytest.raises(tk.ValidationError) as raised:
-            helpers.call_action(
-                "harvest_source_create", {"user": factories.Sysadmin()["name"]},
-                name="kaputt", title="Kaputt", url=server.url("/catalog.ttl"),
-                source_type="jena_dcat", owner_org=organization["id"], config=config)
+            make_source(server, organization, config, name="kaputt", title="Kaputt",
+                        path="/catalog.ttl")
         message = " ".join(raised.value.error_dict["config"])
         assert fragment in message
         assert_bilingual(message)

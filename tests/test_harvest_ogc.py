@@ -7,6 +7,7 @@ GeoJSON. The WFS's first feature type names the ISO record of the CSW tests as i
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,17 +15,17 @@ import pytest
 
 import ckan.plugins.toolkit as tk
 
-from ckan.tests import factories, helpers
-
 from ckanext.jena.harvesters import ogc_features
-from ckanext.jena.harvesters.base import job_report, run_job
 from ckanext.jena.harvesters.http import SafeClient
 from ckanext.jena.harvesters.parsing import parse_json
 
+from tests.harvesting import (assert_reharvest_writes_nothing, create_source, harvest,
+                              harvested_in_full, harvesting)
 
 DATA = Path(__file__).resolve().parent / "data" / "ogc"
 CSW_DATA = Path(__file__).resolve().parent / "data" / "csw"
 PLUGINS = "jena scheming_datasets harvest jena_wfs_harvester jena_ogcapi_features_harvester"
+ORGANIZATION = "geodaten-jena"
 WFS_PATH = "/geoserver/jena/wfs"
 API_PATH = "/ogcapi"
 XML = "application/xml"
@@ -62,41 +63,14 @@ def publish_api(server) -> None:
     server.serve(f"{API_PATH}/conformance", (DATA / "conformance.json").read_bytes(), content_type=JSON)
 
 
-@pytest.fixture
-def organization():
-    return factories.Organization(name="geodaten-jena")
-
-
-def make_source(server, organization, source_type, url, config=None):
-    return helpers.call_action(
-        "harvest_source_create", {"user": factories.Sysadmin()["name"]},
-        name=source_type.replace("_", "-"), title=f"Geodienst ({source_type})", url=url,
-        source_type=source_type, owner_org=organization["id"],
-        config=json.dumps(config) if config else "")
-
-
-def harvest(source, test_request_context):
-    with test_request_context():
-        job = run_job(source["id"])
-    return job, job_report(job["id"])
-
-
-def harvested(source):
-    found = helpers.call_action("package_search", fq=f'harvest_source_id:"{source["id"]}"',
-                                rows=1000, include_private=True)
-    return {dataset["identifier"]: helpers.call_action("package_show", id=dataset["id"])
-            for dataset in found["results"]}
-
-
 DEFAULTS = {"contact": [{"name": "Open-Data-Team", "email": "opendata@example-jena.de"}],
             "tags_translated": {"de": ["Jena"]}}
 
-
-def harvesting(cls):
-    for mark in (pytest.mark.ckan_config("ckan.plugins", PLUGINS),
-                 pytest.mark.usefixtures("with_plugins", "harvest_db", "clean_index")):
-        cls = mark(cls)
-    return cls
+make_wfs_source = partial(create_source, source_type="jena_wfs", name="jena-wfs",
+                          title="Geodienst (jena_wfs)", path=WFS_PATH)
+make_api_source = partial(create_source, source_type="jena_ogcapi_features",
+                          name="jena-ogcapi-features", title="Geodienst (jena_ogcapi_features)",
+                          path=API_PATH)
 
 
 class TestAddresses:
@@ -115,18 +89,18 @@ class TestAddresses:
         assert ogc_features.conformance_note(classes) == "Part 1: Core, GeoJSON, HTML, OpenAPI 3.0, Part 2: CRS"
 
 
-@harvesting
+@harvesting(PLUGINS)
 class TestWfs:
     def test_one_dataset_per_feature_type(self, server, organization, test_request_context):
         publish_wfs(server)
-        source = make_source(server, organization, "jena_wfs", server.url(WFS_PATH), {"defaults": DEFAULTS})
+        source = make_wfs_source(server, organization, {"defaults": DEFAULTS})
 
         job, report = harvest(source, test_request_context)
 
         assert report["gather_errors"] == [] and report["record_errors"] == [], report
         assert report["counts"] == {"added": 3}
         endpoint = server.url(WFS_PATH)
-        datasets = harvested(source)
+        datasets = harvested_in_full(source)
         assert sorted(datasets) == [f"{endpoint}#jena:haltestellen", f"{endpoint}#jena:ortsteile",
                                     f"{endpoint}#jena:parkplaetze"]
         # the ISO record of the MetadataURL is the richer master
@@ -162,9 +136,9 @@ class TestWfs:
     def test_the_geojson_resource_is_the_feature_type_as_geojson(self, server, organization,
                                                                  test_request_context):
         publish_wfs(server)
-        source = make_source(server, organization, "jena_wfs", server.url(WFS_PATH), {"defaults": DEFAULTS})
+        source = make_wfs_source(server, organization, {"defaults": DEFAULTS})
         harvest(source, test_request_context)
-        parken = harvested(source)[f"{server.url(WFS_PATH)}#jena:parkplaetze"]
+        parken = harvested_in_full(source)[f"{server.url(WFS_PATH)}#jena:parkplaetze"]
         geojson = next(resource for resource in parken["resources"] if "GetFeature" in resource["url"]
                        and resource["format"] == "GEOJSON")
         parts = urlsplit(geojson["url"])
@@ -177,20 +151,15 @@ class TestWfs:
 
     def test_an_unchanged_service_writes_nothing(self, server, organization, test_request_context):
         publish_wfs(server)
-        source = make_source(server, organization, "jena_wfs", server.url(WFS_PATH), {"defaults": DEFAULTS})
+        source = make_wfs_source(server, organization, {"defaults": DEFAULTS})
         harvest(source, test_request_context)
-        before = {key: value["metadata_modified"] for key, value in harvested(source).items()}
 
-        job, report = harvest(source, test_request_context)
-
-        assert report["counts"] == {"not modified": 3}, report
-        assert {key: value["metadata_modified"] for key, value in harvested(source).items()} == before
+        assert_reharvest_writes_nothing(source, test_request_context, 3)
 
     def test_a_failing_metadata_record_fails_its_feature_type_alone(self, server, organization,
                                                                     test_request_context):
         publish_wfs(server)
-        source = make_source(server, organization, "jena_wfs", server.url(WFS_PATH),
-                             {"defaults": DEFAULTS, "max_deletion_share": 1})
+        source = make_wfs_source(server, organization, {"defaults": DEFAULTS, "max_deletion_share": 1})
         harvest(source, test_request_context)
         server.serve("/csw", "Service Unavailable", status=503, content_type="text/plain")
 
@@ -199,14 +168,14 @@ class TestWfs:
         assert report["counts"] == {"errored": 1, "not modified": 2}, report
         [(guid, message)] = report["record_errors"]
         assert guid.endswith("#jena:parkplaetze") and "503" in message
-        assert all(dataset["state"] == "active" for dataset in harvested(source).values())
+        assert all(dataset["state"] == "active" for dataset in harvested_in_full(source).values())
 
     def test_an_exception_report(self, server, organization, test_request_context):
         server.serve(WFS_PATH, '<?xml version="1.0"?><ows:ExceptionReport xmlns:ows="http://www.opengis.net/ows/1.1" '
                      'version="2.0.0"><ows:Exception exceptionCode="VersionNegotiationFailed">'
                      '<ows:ExceptionText>2.0.0 nicht unterstützt</ows:ExceptionText></ows:Exception>'
                      '</ows:ExceptionReport>', content_type=XML)
-        source = make_source(server, organization, "jena_wfs", server.url(WFS_PATH))
+        source = make_wfs_source(server, organization)
 
         job, report = harvest(source, test_request_context)
 
@@ -216,7 +185,7 @@ class TestWfs:
     def test_a_wms_is_not_a_wfs(self, server, organization, test_request_context):
         server.serve(WFS_PATH, '<?xml version="1.0"?><WMS_Capabilities version="1.3.0" '
                      'xmlns="http://www.opengis.net/wms"/>', content_type=XML)
-        source = make_source(server, organization, "jena_wfs", server.url(WFS_PATH))
+        source = make_wfs_source(server, organization)
 
         job, report = harvest(source, test_request_context)
 
@@ -224,20 +193,19 @@ class TestWfs:
         assert "WMS_Capabilities" in message
 
 
-@harvesting
+@harvesting(PLUGINS)
 class TestOgcApiFeatures:
     def test_one_dataset_per_feature_collection_over_two_pages(self, server, organization,
                                                                 test_request_context):
         publish_api(server)
-        source = make_source(server, organization, "jena_ogcapi_features", base_url(server),
-                             {"defaults": DEFAULTS})
+        source = make_api_source(server, organization, {"defaults": DEFAULTS})
 
         job, report = harvest(source, test_request_context)
 
         assert report["gather_errors"] == [] and report["record_errors"] == [], report
         assert report["counts"] == {"added": 3}  # the coverage is not a feature collection
         base = base_url(server)
-        datasets = harvested(source)
+        datasets = harvested_in_full(source)
         assert sorted(datasets) == [f"{base}/collections/{name}"
                                     for name in ("luftmessstationen", "ortsteile", "parkplaetze")]
         parken = datasets[f"{base}/collections/parkplaetze"]
@@ -262,20 +230,14 @@ class TestOgcApiFeatures:
 
     def test_an_unchanged_service_writes_nothing(self, server, organization, test_request_context):
         publish_api(server)
-        source = make_source(server, organization, "jena_ogcapi_features", base_url(server),
-                             {"defaults": DEFAULTS})
+        source = make_api_source(server, organization, {"defaults": DEFAULTS})
         harvest(source, test_request_context)
-        before = {key: value["metadata_modified"] for key, value in harvested(source).items()}
 
-        job, report = harvest(source, test_request_context)
-
-        assert report["counts"] == {"not modified": 3}, report
-        assert {key: value["metadata_modified"] for key, value in harvested(source).items()} == before
+        assert_reharvest_writes_nothing(source, test_request_context, 3)
 
     def test_paging_that_loops_withdraws_nothing(self, server, organization, test_request_context):
         publish_api(server)
-        source = make_source(server, organization, "jena_ogcapi_features", base_url(server),
-                             {"defaults": DEFAULTS})
+        source = make_api_source(server, organization, {"defaults": DEFAULTS})
         harvest(source, test_request_context)
         looping = json.loads(collections_page(server, 2))
         looping["links"].append({"rel": "next", "href": f"{base_url(server)}/collections"})
@@ -285,23 +247,22 @@ class TestOgcApiFeatures:
 
         [message] = report["gather_errors"]
         assert "lead back to" in message and "Nothing was imported" in message
-        assert all(dataset["state"] == "active" for dataset in harvested(source).values())
+        assert all(dataset["state"] == "active" for dataset in harvested_in_full(source).values())
 
     def test_a_missing_conformance_is_no_error(self, server, organization, test_request_context):
         publish_api(server)
         server.serve(f"{API_PATH}/conformance", "Not Found", status=404, content_type="text/plain")
-        source = make_source(server, organization, "jena_ogcapi_features", base_url(server),
-                             {"defaults": DEFAULTS})
+        source = make_api_source(server, organization, {"defaults": DEFAULTS})
 
         job, report = harvest(source, test_request_context)
 
         assert report["counts"] == {"added": 3}, report
-        parken = harvested(source)[f"{base_url(server)}/collections/parkplaetze"]
+        parken = harvested_in_full(source)[f"{base_url(server)}/collections/parkplaetze"]
         assert "OGC API" not in parken["notes_translated"]["de"]
 
     def test_not_a_collections_document(self, server, organization, test_request_context):
         server.serve(f"{API_PATH}/collections", json.dumps({"title": "pygeoapi"}), content_type=JSON)
-        source = make_source(server, organization, "jena_ogcapi_features", base_url(server))
+        source = make_api_source(server, organization)
 
         job, report = harvest(source, test_request_context)
 

@@ -9,20 +9,21 @@ from __future__ import annotations
 import copy
 import datetime
 import json
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-from ckan.tests import factories, helpers
-
 from ckanext.jena.harvesters import oparl
-from ckanext.jena.harvesters.base import job_report, run_job
 
 from tests.harvest_sources import Answer
+from tests.harvesting import (assert_reharvest_writes_nothing, create_source, harvest,
+                              harvested_in_full, harvesting)
 
 DATA = Path(__file__).resolve().parent / "data" / "oparl"
 EXAMPLE_HOST = "https://oparl.example.org/"
 PLUGINS = "jena scheming_datasets harvest jena_oparl_harvester"
+ORGANIZATION = "stadtrat"
 DEFAULTS = {"contact": [{"name": "Büro Stadtrat", "email": "stadtrat@example-jena.de"}]}
 
 
@@ -80,31 +81,9 @@ def publish(server, meetings=None, papers=None, per_page=None):
     return body
 
 
-@pytest.fixture
-def organization():
-    return factories.Organization(name="stadtrat")
-
-
-def make_source(server, organization, config=None):
-    config = {"defaults": DEFAULTS} if config is None else config
-    return helpers.call_action(
-        "harvest_source_create", {"user": factories.Sysadmin()["name"]},
-        name="ratsinformationssystem", title="Ratsinformationssystem",
-        url=server.url("/oparl/"), source_type="jena_oparl", owner_org=organization["id"],
-        config=json.dumps(config))
-
-
-def harvest(source, test_request_context):
-    with test_request_context():
-        job = run_job(source["id"])
-    return job, job_report(job["id"])
-
-
-def harvested(source):
-    found = helpers.call_action("package_search", fq=f'harvest_source_id:"{source["id"]}"',
-                                rows=1000, include_private=True)
-    return {dataset["identifier"]: helpers.call_action("package_show", id=dataset["id"])
-            for dataset in found["results"]}
+make_source = partial(create_source, source_type="jena_oparl", name="ratsinformationssystem",
+                      title="Ratsinformationssystem", path="/oparl/",
+                      default_config={"defaults": DEFAULTS})
 
 
 # -- without a database ----------------------------------------------------------------------
@@ -191,18 +170,11 @@ class TestSafeClientKeepsTheQuery:
 
 # -- harvests --------------------------------------------------------------------------------
 
-def harvesting(cls):
-    for mark in (pytest.mark.ckan_config("ckan.plugins", PLUGINS),
-                 pytest.mark.usefixtures("with_plugins", "harvest_db", "clean_index")):
-        cls = mark(cls)
-    return cls
-
-
 def guid(body, name):
     return f"{body['id']}#{name}"
 
 
-@harvesting
+@harvesting(PLUGINS)
 class TestHarvest:
     def test_first_harvest_one_dataset_per_list(self, server, organization, test_request_context):
         body = publish(server)
@@ -212,7 +184,7 @@ class TestHarvest:
 
         assert report["gather_errors"] == [] and report["record_errors"] == [], report
         assert report["counts"] == {"added": 4}
-        datasets = harvested(source)
+        datasets = harvested_in_full(source)
         assert sorted(datasets) == sorted(guid(body, name) for name in oparl.DEFAULT_LISTS)
         meetings = datasets[guid(body, "meeting")]
         assert meetings["title_translated"] == {"de": "Sitzungen – Stadt Köln, kreisfreie Stadt",
@@ -245,7 +217,7 @@ class TestHarvest:
         job, report = harvest(source, test_request_context)
 
         assert report["counts"] == {"added": 2}, report
-        datasets = harvested(source)
+        datasets = harvested_in_full(source)
         persons = datasets[guid(body, "person")]
         assert persons["personal_data"] == "yes"
         assert "1 entries." in persons["notes_translated"]["en"]
@@ -258,14 +230,9 @@ class TestHarvest:
         body = publish(server)
         source = make_source(server, organization)
         harvest(source, test_request_context)
-        before = {key: value["metadata_modified"] for key, value in harvested(source).items()}
         server.clear_log()
 
-        job, report = harvest(source, test_request_context)
-
-        assert report["counts"] == {"not modified": 4}, report
-        assert {key: value["metadata_modified"] for key, value in harvested(source).items()} \
-            == before
+        assert_reharvest_writes_nothing(source, test_request_context, 4)
         lists = [path for path in server.paths() if path.startswith("/oparl/body/0/")]
         assert len(lists) == 4
         for path in lists:
@@ -290,7 +257,7 @@ class TestHarvest:
         job, report = harvest(source, test_request_context)
 
         assert report["counts"] == {"updated": 1, "not modified": 3}, report
-        meetings = harvested(source)[guid(body, "meeting")]
+        meetings = harvested_in_full(source)[guid(body, "meeting")]
         assert "3 entries, dated from 2013-01-04 to 2024-09-10." in meetings["notes_translated"]["en"]
         assert meetings["temporal_coverage"] == [{"start": "2013-01-04", "end": "2024-09-10"}]
 
@@ -304,7 +271,7 @@ class TestHarvest:
         job, report = harvest(source, test_request_context)
 
         assert not any("modified_since" in path for path in server.paths())
-        meetings = harvested(source)[guid(body, "meeting")]
+        meetings = harvested_in_full(source)[guid(body, "meeting")]
         assert "1 entries, dated from 2013-01-04 to 2013-01-04." in \
             meetings["notes_translated"]["en"]
 
@@ -316,7 +283,7 @@ class TestHarvest:
 
         assert report["counts"] == {"added": 4}, report
         assert server.requested("/oparl/body/0/meetings/?page=3") == 1
-        assert "3 entries" in harvested(source)[guid(body, "meeting")]["notes_translated"]["en"]
+        assert "3 entries" in harvested_in_full(source)[guid(body, "meeting")]["notes_translated"]["en"]
 
     def test_sternbergs_404_802_is_an_empty_list_and_one_body_on_body(
             self, server, organization, test_request_context):
@@ -329,7 +296,7 @@ class TestHarvest:
         job, report = harvest(source, test_request_context)
 
         assert report["gather_errors"] == [] and report["counts"] == {"added": 4}, report
-        papers = harvested(source)[guid(body, "paper")]
+        papers = harvested_in_full(source)[guid(body, "paper")]
         assert "0 entries." in papers["notes_translated"]["en"]
         assert "temporal_coverage" not in papers or not papers["temporal_coverage"]
 
@@ -348,7 +315,7 @@ class TestHarvest:
         job, report = harvest(source, test_request_context)
 
         assert report["counts"] == {"added": 4}, report
-        assert all(key.startswith(other["id"] + "#") for key in harvested(source))
+        assert all(key.startswith(other["id"] + "#") for key in harvested_in_full(source))
         assert not any(path.startswith("/oparl/body/0/") for path in server.paths())
 
 
@@ -363,12 +330,12 @@ def harvested_once(server, organization, test_request_context):
 
 
 def assert_unchanged(source, body):
-    datasets = harvested(source)
+    datasets = harvested_in_full(source)
     assert len(datasets) == 4 and all(item["state"] == "active" for item in datasets.values())
     assert "3 entries" in datasets[guid(body, "meeting")]["notes_translated"]["en"]
 
 
-@harvesting
+@harvesting(PLUGINS)
 class TestFaults:
     def test_sporadic_500s_are_retried(self, server, harvested_once, test_request_context):
         source, body = harvested_once

@@ -7,20 +7,21 @@ from __future__ import annotations
 
 import copy
 import json
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-from ckan.tests import factories, helpers
-
 from ckanext.jena.harvesters import sensorthings
-from ckanext.jena.harvesters.base import job_report, run_job
 
 from tests.harvest_sources import Answer
+from tests.harvesting import (create_source, harvest, harvested_in_full, harvesting,
+                              modification_times, state_of)
 
 DATA = json.loads((Path(__file__).resolve().parent / "data" / "sensorthings" / "tree-sensors.json")
                   .read_text(encoding="utf-8"))
 PLUGINS = "jena scheming_datasets harvest jena_sensorthings_harvester"
+ORGANIZATION = "kommunalservice"
 ROOT_PATH = "/sta/v1.1"
 THINGS_PATH = f"{ROOT_PATH}/Things"
 DEFAULTS = {"contact": [{"name": "Smart City Jena", "email": "smartcity@example-jena.de"}],
@@ -53,31 +54,8 @@ def publish(server, items, per_page=None):
         server.sequence(path, [page(chunk, following)])
 
 
-@pytest.fixture
-def organization():
-    return factories.Organization(name="kommunalservice")
-
-
-def make_source(server, organization, config=None):
-    config = {"defaults": DEFAULTS} if config is None else config
-    return helpers.call_action(
-        "harvest_source_create", {"user": factories.Sysadmin()["name"]},
-        name="baumsensoren", title="Baumsensoren", url=server.url(ROOT_PATH),
-        source_type="jena_sensorthings", owner_org=organization["id"],
-        config=json.dumps(config))
-
-
-def harvest(source, test_request_context):
-    with test_request_context():
-        job = run_job(source["id"])
-    return job, job_report(job["id"])
-
-
-def harvested(source):
-    found = helpers.call_action("package_search", fq=f'harvest_source_id:"{source["id"]}"',
-                                rows=1000, include_private=True)
-    return {dataset["identifier"]: helpers.call_action("package_show", id=dataset["id"])
-            for dataset in found["results"]}
+make_source = partial(create_source, source_type="jena_sensorthings", name="baumsensoren",
+                      title="Baumsensoren", path=ROOT_PATH, default_config={"defaults": DEFAULTS})
 
 
 # -- without a database ----------------------------------------------------------------------
@@ -135,14 +113,7 @@ class TestStableContent:
 
 # -- harvests --------------------------------------------------------------------------------
 
-def harvesting(cls):
-    for mark in (pytest.mark.ckan_config("ckan.plugins", PLUGINS),
-                 pytest.mark.usefixtures("with_plugins", "harvest_db", "clean_index")):
-        cls = mark(cls)
-    return cls
-
-
-@harvesting
+@harvesting(PLUGINS)
 class TestHarvest:
     def test_first_harvest_one_dataset_per_thing(self, server, organization, test_request_context):
         items = things(server)
@@ -153,7 +124,7 @@ class TestHarvest:
 
         assert report["gather_errors"] == [] and report["record_errors"] == [], report
         assert report["counts"] == {"added": 3}
-        datasets = harvested(source)
+        datasets = harvested_in_full(source)
         assert sorted(datasets) == sorted(item["@iot.selfLink"] for item in items)
         linde = datasets[items[0]["@iot.selfLink"]]
         assert linde["title_translated"]["de"] == "Baum 4711 – Linde am Johannisplatz"
@@ -181,7 +152,7 @@ class TestHarvest:
         publish(server, items)
         source = make_source(server, organization)
         harvest(source, test_request_context)
-        before = {key: value["metadata_modified"] for key, value in harvested(source).items()}
+        before = modification_times(source)
 
         for thing in items:  # new observations the same day, listed in another order
             for stream in thing["Datastreams"]:
@@ -193,7 +164,7 @@ class TestHarvest:
         job, report = harvest(source, test_request_context)
 
         assert report["counts"] == {"not modified": 3}, report
-        after = {key: value["metadata_modified"] for key, value in harvested(source).items()}
+        after = modification_times(source)
         assert after == before
 
     def test_a_removed_thing_is_withdrawn(self, server, organization, test_request_context):
@@ -202,13 +173,13 @@ class TestHarvest:
         source = make_source(server, organization, {"defaults": DEFAULTS,
                                                     "max_deletion_share": 0.5})
         harvest(source, test_request_context)
-        gone = harvested(source)[items[2]["@iot.selfLink"]]
+        gone = harvested_in_full(source)[items[2]["@iot.selfLink"]]
 
         publish(server, items[:2])
         job, report = harvest(source, test_request_context)
 
         assert report["counts"] == {"deleted": 1, "not modified": 2}, report
-        assert helpers.call_action("package_show", id=gone["id"])["state"] == "deleted"
+        assert state_of(gone["id"]) == "deleted"
 
     def test_three_pages(self, server, organization, test_request_context):
         publish(server, things(server), per_page=1)
@@ -231,7 +202,7 @@ class TestHarvest:
         job, report = harvest(source, test_request_context)
 
         assert report["counts"] == {"added": 2}, report
-        datasets = harvested(source)
+        datasets = harvested_in_full(source)
         key = f"{server.url(ROOT_PATH)}#serviceName=Stadtgrün Bodenfeuchte"
         assert sorted(datasets) == sorted([key, f"{server.url(ROOT_PATH)}#serviceName=Stadtgrün Lobeda"])
         grouped = datasets[key]
@@ -256,7 +227,7 @@ class TestHarvest:
         job, report = harvest(source, test_request_context)
 
         assert report["counts"] == {"added": 3}, report
-        linde = harvested(source)[items[0]["@iot.selfLink"]]
+        linde = harvested_in_full(source)[items[0]["@iot.selfLink"]]
         assert len(linde["resources"]) == 2
 
     def test_latin1_answers_are_read(self, server, organization, test_request_context):
@@ -267,9 +238,9 @@ class TestHarvest:
         job, report = harvest(source, test_request_context)
 
         assert report["counts"] == {"added": 3}, report
-        names = sorted(item["title_translated"]["de"] for item in harvested(source).values())
+        names = sorted(item["title_translated"]["de"] for item in harvested_in_full(source).values())
         assert names[0] == "Baum 0815 - Ahorn im Paradiespark"
-        assert "Maßnahme" in next(iter(harvested(source).values()))["notes_translated"]["de"]
+        assert "Maßnahme" in next(iter(harvested_in_full(source).values()))["notes_translated"]["de"]
 
 
 @pytest.fixture
@@ -284,12 +255,12 @@ def harvested_once(server, organization, test_request_context):
 
 
 def assert_nothing_changed(source, items):
-    datasets = harvested(source)
+    datasets = harvested_in_full(source)
     assert len(datasets) == len(items)
     assert all(dataset["state"] == "active" for dataset in datasets.values())
 
 
-@harvesting
+@harvesting(PLUGINS)
 class TestFaults:
     def test_a_500_then_success_is_retried(self, server, harvested_once, test_request_context):
         source, items = harvested_once

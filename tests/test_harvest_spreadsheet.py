@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime
 import io
-import json
 import zipfile
+from functools import partial
 from xml.sax.saxutils import escape
 
 import openpyxl
@@ -14,11 +14,13 @@ import pytest
 from ckan.tests import factories, helpers
 
 from ckanext.jena.harvesters import spreadsheet as sheet
-from ckanext.jena.harvesters.base import job_report, run_job
 from ckanext.jena.harvesters.messages import RecordError, SourceError
+
+from tests.harvesting import create_source, harvest, harvested, harvesting
 
 
 PLUGINS = "jena scheming_datasets harvest jena_spreadsheet_harvester"
+ORGANIZATION = "umweltamt"
 HEADER = ["Kennung", "Titel", "Beschreibung", "Schlagwörter", "Kontakt Name", "Kontakt E-Mail",
           "Lizenz", "Zeitraum von", "Zeitraum bis"]
 
@@ -557,8 +559,7 @@ class TestTemplate:
 
 
 
-@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
-@pytest.mark.usefixtures("with_plugins", "harvest_db", "clean_index")
+@harvesting(PLUGINS)
 class TestTemplateRoundTrip:
     @pytest.mark.parametrize("file_format", ["xlsx", "csv"])
     def test_the_filled_in_template_is_a_valid_dataset(self, file_format):
@@ -587,30 +588,14 @@ class TestTemplateRoundTrip:
 # -- whole harvests ------------------------------------------------------------------------------
 
 
-def harvest(source, test_request_context):
-    with test_request_context():
-        job = run_job(source["id"])
-    return job, job_report(job["id"])
+make_source = partial(create_source, source_type="jena_spreadsheet", name="umweltamt-tabelle",
+                      title="Tabelle des Umweltamts")
 
 
-def harvested(source):
-    found = helpers.call_action("package_search", fq=f'harvest_source_id:"{source["id"]}"',
-                                rows=100, include_private=True)
-    return {dataset["identifier"]: dataset for dataset in found["results"]}
-
-
-@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
-@pytest.mark.usefixtures("with_plugins", "harvest_db", "clean_index")
+@harvesting(PLUGINS)
 class TestHarvest:
-    def make_source(self, server, path, config=None):
-        organization = factories.Organization(name="umweltamt")
-        return helpers.call_action(
-            "harvest_source_create", {"user": factories.Sysadmin()["name"]},
-            name="umweltamt-tabelle", title="Tabelle des Umweltamts", url=server.url(path),
-            source_type="jena_spreadsheet", owner_org=organization["id"],
-            config=json.dumps(config) if config else "")
-
-    def test_a_workbook_is_harvested_and_a_bad_row_fails_alone(self, server, test_request_context):
+    def test_a_workbook_is_harvested_and_a_bad_row_fails_alone(self, server, organization,
+                                                              test_request_context):
         factories.Group(name="umwelt-und-klima", title="Umwelt und Klima")
         header = HEADER + ["Kategorien", "Ressource 1 URL"]
         rows = [header,
@@ -619,7 +604,7 @@ class TestHarvest:
                 row("wald", title="Stadtwald", Lizenz="irgendeine") + ["", ""],
                 row("luft", title="Luftmessung") + ["ENVI", "https://opendata.jena.de/luft.csv"]]
         server.serve("/amt.xlsx", xlsx_bytes({"Datensätze": rows}), content_type=sheet.XLSX_MEDIA_TYPE)
-        source = self.make_source(server, "/amt.xlsx")
+        source = make_source(server, organization, path="/amt.xlsx")
 
         job, report = harvest(source, test_request_context)
 
@@ -636,10 +621,10 @@ class TestHarvest:
         assert trees["resources"][0]["url"] == "https://opendata.jena.de/baeume.csv"
         assert trees["owner_org"] == source["owner_org"]
 
-    def test_sorting_the_sheet_changes_nothing(self, server, test_request_context):
+    def test_sorting_the_sheet_changes_nothing(self, server, organization, test_request_context):
         server.serve("/amt.csv", csv_bytes([HEADER, row("a"), row("b", title="Zweiter")]),
                      content_type="text/csv")
-        source = self.make_source(server, "/amt.csv")
+        source = make_source(server, organization, path="/amt.csv")
         harvest(source, test_request_context)
         server.serve("/amt.csv", csv_bytes([HEADER, ["", ""], row("b", title="Zweiter"), row("a")]),
                      content_type="text/csv")
@@ -649,9 +634,9 @@ class TestHarvest:
         assert report["counts"] == {"not modified": 2}, report
 
     def test_a_sheet_with_a_missing_column_imports_and_withdraws_nothing(
-            self, server, test_request_context):
+            self, server, organization, test_request_context):
         server.serve("/amt.csv", csv_bytes([HEADER, row("a"), row("b")]), content_type="text/csv")
-        source = self.make_source(server, "/amt.csv")
+        source = make_source(server, organization, path="/amt.csv")
         harvest(source, test_request_context)
         broken = [[h for h in HEADER if h != "Schlagwörter"]] + [
             [value for h, value in zip(HEADER, row("a")) if h != "Schlagwörter"]]
@@ -664,18 +649,18 @@ class TestHarvest:
         assert "Required columns are missing: Schlagwörter." in message
         assert sorted(harvested(source)) == ["a", "b"]
 
-    def test_the_configured_sheet_is_read(self, server, test_request_context):
+    def test_the_configured_sheet_is_read(self, server, organization, test_request_context):
         body = xlsx_bytes({"Datensätze": [HEADER, row("falsch")], "Umweltamt": [HEADER, row("richtig")]})
         server.serve("/amt.xlsx", body, content_type=sheet.XLSX_MEDIA_TYPE)
-        source = self.make_source(server, "/amt.xlsx", config={"sheet": "Umweltamt"})
+        source = make_source(server, organization, {"sheet": "Umweltamt"}, path="/amt.xlsx")
 
         job, report = harvest(source, test_request_context)
 
         assert report["counts"] == {"added": 1}, report
         assert sorted(harvested(source)) == ["richtig"]
 
-    def test_an_invalid_sheet_setting_is_refused_when_saving(self, server):
+    def test_an_invalid_sheet_setting_is_refused_when_saving(self, server, organization):
         with pytest.raises(Exception) as raised:
-            self.make_source(server, "/amt.xlsx", config={"sheet": ""})
+            make_source(server, organization, {"sheet": ""}, path="/amt.xlsx")
 
         assert "sheet must be the name of a sheet" in str(raised.value)
