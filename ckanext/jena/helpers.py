@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 import ckan.plugins.toolkit as tk
+from babel import Locale
 
 from ckanext.jena.logic import bilingual, vocabularies
 
@@ -19,6 +20,7 @@ __all__ = [
     "jena_license_info",
     "jena_geometry_summary",
     "jena_harvest_origin",
+    "jena_language_links",
 ]
 
 
@@ -128,3 +130,36 @@ def jena_harvest_origin(package_id: str | None) -> dict[str, Any] | None:
     from ckanext.jena.harvesters.origin import dataset_origin
 
     return dataset_origin(package_id)
+
+
+def _this_page_in(language: str) -> str:
+    hints = {"de": tk._("This page in German"), "en": tk._("This page in English")}
+    return hints.get(language, language)
+
+
+def jena_language_links() -> list[dict[str, Any]]:
+    """The current page in every offered language, for the header's switch and the hreflang links.
+
+    CKAN serves the default language at ``/`` and the others under ``/<code>/``; building each
+    link from the current path and query keeps the visitor on the same page when switching.
+    Empty outside a request (nothing to switch).
+    """
+    try:
+        current_path = tk.h.current_url()
+    except (RuntimeError, KeyError, TypeError):
+        return []
+    default_language = tk.config.get("ckan.locale_default")
+    current_language = _ui_language()
+    links = []
+    for language in tk.config.get("ckan.locales_offered") or [default_language]:
+        locale = "default" if language == default_language else language
+        links.append({
+            "language": tk.h.unix_locale_to_bcp47(language),
+            "name": Locale.parse(language).get_display_name(language).capitalize(),
+            "hint": _this_page_in(language),
+            "url": tk.h.url_for(current_path, locale=locale),
+            "absolute_url": tk.h.url_for(current_path, locale=locale, qualified=True),
+            "current": language == current_language,
+            "default": language == default_language,
+        })
+    return links

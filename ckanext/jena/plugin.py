@@ -25,6 +25,7 @@ class JenaPlugin(plugins.SingletonPlugin, DefaultTranslation):
     plugins.implements(plugins.IConfigurer)
     plugins.implements(plugins.ITranslation)
     plugins.implements(plugins.IPackageController, inherit=True)
+    plugins.implements(plugins.IBlueprint)
 
     # IConfigurer
 
@@ -32,6 +33,13 @@ class JenaPlugin(plugins.SingletonPlugin, DefaultTranslation):
         tk.add_template_directory(config, "templates")
         tk.add_public_directory(config, "public")
         licenses.use_packaged_licenses(config)
+
+    # IBlueprint
+
+    def get_blueprint(self):
+        from ckanext.jena.views.pages import pages
+
+        return [pages]
 
     # ITranslation
 
