@@ -23,6 +23,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
@@ -102,6 +103,23 @@ def deletions_allowed():
         finally:
             _deletions_allowed.reset(token)
     return manager()
+
+
+def _within_gather_deadline(records: Iterable[Record]) -> Iterator[Record]:
+    """The records of a listing, as long as the listing keeps within its total time.
+
+    Every document has its own deadline; this bounds the whole listing, so that a source that
+    serves page after page slowly holds the gather queue, and the sources behind it, for a
+    limited time only.
+    """
+    limit = int(tk.config.get("ckanext.jena.harvest.gather_deadline"))
+    started = time.monotonic()
+    for record in records:
+        if time.monotonic() - started > limit:
+            raise SourceError(N_(
+                "Reading the source's listing took longer than {seconds} seconds "
+                "(ckanext.jena.harvest.gather_deadline); it was stopped."), seconds=limit)
+        yield record
 
 
 def content_hash(*parts: str) -> str:
@@ -209,7 +227,7 @@ class JenaHarvester(HarvesterBase):
         source = harvest_job.source
         try:
             run = self.source_run(source, harvest_job.id)
-            records = list(self.list_records(run))
+            records = list(_within_gather_deadline(self.list_records(run)))
         except HarvestError as error:
             self._report_failed_gather(harvest_job, error.message)
             return None
