@@ -164,7 +164,9 @@ class TestDatasetEndpoints:
 
         page = BeautifulSoup(app.get(f"/dataset/{dataset['name']}").body, "html.parser")
 
-        links = {link["type"]: link["href"] for link in page.find_all("link", rel="alternate")}
+        # the alternates with a media type; those with hreflang name the page's other language
+        links = {link["type"]: link["href"] for link in page.find_all("link", rel="alternate")
+                 if link.get("type")}
         for _format, content_type in CONTENT_TYPES.items():
             extension = "xml" if _format == "rdf" else _format
             assert links[content_type].endswith(f"/dataset/{dataset['id']}.{extension}")
