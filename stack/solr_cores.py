@@ -9,6 +9,7 @@ import importlib.util
 import json
 import shutil
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -96,7 +97,19 @@ def activate_core(layout: Layout, core: str, changed: bool) -> None:
     if status.get("status", {}).get(core, {}).get("name") != core:
         _admin(layout, action="CREATE", name=core, instanceDir=str(layout.solr_home / core))
     elif changed:
-        _admin(layout, action="RELOAD", core=core)
+        _reload(layout, core)
+
+
+def _reload(layout: Layout, core: str, attempts: int = 30) -> None:
+    """Reload a core; right after Solr starts, a core it lists may not be registered yet."""
+    for attempt in range(attempts):
+        try:
+            _admin(layout, action="RELOAD", core=core)
+            return
+        except StackError as error:
+            if "No such core" not in str(error) or attempt == attempts - 1:
+                raise
+            time.sleep(1)
 
 
 def empty_core(layout: Layout, core: str) -> None:
